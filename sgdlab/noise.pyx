@@ -1,0 +1,264 @@
+# cython: language_level=3
+"""Noise laws, data laws and noise scales of the core.
+
+To add a noise law: subclass `NoiseLaw`, implement `sample` (a `noexcept nogil` draw from the run's
+stream, see `sgdlab/_random.pxd`), register it in `NOISES`. Data laws and scales work the same way.
+"""
+import math
+
+import numpy as np
+from libc.math cimport sqrt, fabs
+from sgdlab._random cimport (Rng, next_double, std_normal, std_laplace, sym_pareto, sym_stable)
+from sgdlab.landscapes import _finite, _positive
+
+
+# ----------------------------------------------------------------------------- additive noise
+
+cdef class NoiseLaw:
+    def __init__(self):
+        raise TypeError("NoiseLaw is abstract; use make_noise(name, ...)")
+
+    cdef double sample(self, Rng* r) noexcept nogil:
+        return 0.0
+
+    @property
+    def name(self):
+        return _NOISE_NAMES[type(self)]
+
+    def __reduce__(self):
+        return (_rebuild_noise, (self.name, dict(self.params)))
+
+    def __repr__(self):
+        return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in self.params.items())})"
+
+
+def _rebuild_noise(name, params):
+    return make_noise(name, **params)
+
+
+cdef class Gaussian(NoiseLaw):
+    """Z = scale * N(0, 1)."""
+    def __init__(self, scale=1.0):
+        self.scale = _positive("scale", scale); self.params = {"scale": self.scale}
+
+    cdef double sample(self, Rng* r) noexcept nogil:
+        return self.scale * std_normal(r)
+
+
+cdef class Laplace(NoiseLaw):
+    """Z with density exp(-|z|/scale)/(2 scale) (variance 2 scale^2)."""
+    def __init__(self, scale=1.0):
+        self.scale = _positive("scale", scale); self.params = {"scale": self.scale}
+
+    cdef double sample(self, Rng* r) noexcept nogil:
+        return self.scale * std_laplace(r)
+
+
+cdef class Pareto(NoiseLaw):
+    """Symmetric classical Pareto: Z = scale * (+-1) * U^(-1/alpha), P(|Z| > scale z) = z^-alpha, z >= 1."""
+    cdef readonly double alpha
+
+    def __init__(self, alpha=1.2, scale=1.0):
+        self.alpha = _positive("alpha", alpha)
+        self.scale = _positive("scale", scale)
+        self.params = {"alpha": self.alpha, "scale": self.scale}
+
+    cdef double sample(self, Rng* r) noexcept nogil:
+        return self.scale * sym_pareto(r, self.alpha)
+
+
+cdef class Stable(NoiseLaw):
+    """Symmetric alpha-stable, E exp(itZ) = exp(-|scale t|^alpha), alpha in (0, 2] (CMS sampler)."""
+    cdef readonly double alpha
+
+    def __init__(self, alpha=1.5, scale=1.0):
+        alpha = _finite("alpha", alpha)
+        if not 0.0 < alpha <= 2.0:
+            raise ValueError(f"alpha: a stable law needs 0 < alpha <= 2, got {alpha!r}")
+        self.alpha = alpha
+        self.scale = _positive("scale", scale)
+        self.params = {"alpha": self.alpha, "scale": self.scale}
+
+    cdef double sample(self, Rng* r) noexcept nogil:
+        return self.scale * sym_stable(r, self.alpha)
+
+
+NOISES = {"gaussian": Gaussian, "laplace": Laplace, "pareto": Pareto, "stable": Stable}
+_NOISE_NAMES = {cls: name for name, cls in NOISES.items()}
+
+
+def make_noise(name, **params):
+    """Build a noise law by name: "gaussian", "laplace", "pareto" (alpha), "stable" (alpha)."""
+    if isinstance(name, NoiseLaw):
+        if params:
+            raise ValueError("noise: parameters given together with a NoiseLaw instance")
+        return name
+    if name not in NOISES:
+        raise ValueError(f"noise: unknown name {name!r}; known: {sorted(NOISES)}")
+    try:
+        return NOISES[name](**params)
+    except TypeError as exc:
+        raise ValueError(f"noise {name!r}: bad parameters {sorted(params)}: {exc}") from None
+
+
+# ----------------------------------------------------------------------------- data laws
+
+cdef class DataLaw:
+    def __init__(self):
+        raise TypeError("DataLaw is abstract; use Discrete, TwoPoint or GaussianData")
+
+    cdef double sample(self, Rng* r) noexcept nogil:
+        return self.mean
+
+    def __reduce__(self):
+        return (_rebuild_data, (type(self).__name__, dict(self.params)))
+
+    def __repr__(self):
+        return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in self.params.items())})"
+
+
+def _rebuild_data(clsname, params):
+    return {"Discrete": Discrete, "GaussianData": GaussianData}[clsname](**params)
+
+
+cdef class Discrete(DataLaw):
+    """x = values[k] with probability probs[k]."""
+    def __init__(self, values, probs):
+        v = np.asarray(values, dtype=np.float64).ravel()
+        p = np.asarray(probs, dtype=np.float64).ravel()
+        if v.size == 0 or v.shape != p.shape:
+            raise ValueError(f"probs: need as many probabilities as values, got {p.size} and {v.size}")
+        if not np.all(np.isfinite(v)):
+            raise ValueError("values: must be finite")
+        if not np.all(np.isfinite(p)) or np.any(p < 0):
+            raise ValueError("probs: must be finite and non-negative")
+        if abs(p.sum() - 1.0) > 1e-12:
+            raise ValueError(f"probs: must sum to 1, got {p.sum()!r}")
+        self.atoms = v.copy()
+        self.probs = p.copy()
+        cum = np.cumsum(p)
+        cum[-1] = 1.0
+        self.cum = cum
+        self.n_atoms = v.size
+        self.mean = float(np.dot(v, p))
+        self.params = {"values": v.tolist(), "probs": p.tolist()}
+
+    cdef double sample(self, Rng* r) noexcept nogil:
+        cdef double u = next_double(r)
+        cdef int k = 0
+        while k < self.n_atoms - 1 and u >= self.cum[k]:
+            k += 1
+        return self.atoms[k]
+
+
+def TwoPoint(a):
+    """The two-point law of Ziyin et al.: x in {1, a - 1} with probability 1/2 each (E x = a/2)."""
+    a = _finite("a", a)
+    return Discrete([1.0, a - 1.0], [0.5, 0.5])
+
+
+cdef class GaussianData(DataLaw):
+    """x ~ N(mean, std^2) (the large-batch limit of Ziyin et al. App. B.2)."""
+    cdef readonly double std
+
+    def __init__(self, mean, std):
+        self.mean = _finite("mean", mean)
+        self.std = _positive("std", std)
+        self.n_atoms = 0
+        self.params = {"mean": self.mean, "std": self.std}
+
+    cdef double sample(self, Rng* r) noexcept nogil:
+        return self.mean + self.std * std_normal(r)
+
+
+# ----------------------------------------------------------------------------- noise scales
+
+cdef class NoiseScale:
+    def __init__(self):
+        raise TypeError("NoiseScale is abstract; use Constant, SqrtLoss or Tabulated")
+
+    cdef double scale(self, double f, const double* w) noexcept nogil:
+        return 1.0
+
+    def __call__(self, w, f=0.0):
+        """Python access: s at a point w (1-D array of the landscape's dim) with loss value f."""
+        arr = np.ascontiguousarray(np.atleast_1d(np.asarray(w, dtype=np.float64)))
+        cdef double[::1] a = arr
+        return self.scale(float(f), &a[0])
+
+    def __reduce__(self):
+        return (_rebuild_scale, (type(self).__name__, dict(self.params)))
+
+    def __repr__(self):
+        return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in self.params.items())})"
+
+
+def _rebuild_scale(clsname, params):
+    return {"Constant": Constant, "SqrtLoss": SqrtLoss, "Tabulated": Tabulated}[clsname](**params)
+
+
+cdef class Constant(NoiseScale):
+    """s(w) = sigma."""
+    cdef readonly double sigma
+
+    def __init__(self, sigma=1.0):
+        self.sigma = _finite("sigma", sigma)
+        if self.sigma < 0:
+            raise ValueError(f"sigma: must be >= 0, got {sigma!r}")
+        self.needs_value = False
+        self.params = {"sigma": self.sigma}
+
+    cdef double scale(self, double f, const double* w) noexcept nogil:
+        return self.sigma
+
+
+cdef class SqrtLoss(NoiseScale):
+    """s(w) = sigma * sqrt(f(w) + c) (noise variance proportional to the loss; Azizian et al.)."""
+    cdef readonly double sigma, c
+
+    def __init__(self, sigma=1.0, c=1.0):
+        self.sigma = _positive("sigma", sigma)
+        self.c = _finite("c", c)
+        self.needs_value = True
+        self.params = {"sigma": self.sigma, "c": self.c}
+
+    cdef double scale(self, double f, const double* w) noexcept nogil:
+        cdef double v = f + self.c
+        return self.sigma * sqrt(v) if v > 0 else 0.0
+
+
+cdef class Tabulated(NoiseScale):
+    """s(w) interpolated linearly in w[0] from a table (grid increasing); constant beyond its ends.
+    Any 1-D noise shape (e.g. the one of Ziyin et al. Prop. 6 that imposes a stationary law)."""
+    cdef double[::1] grid, vals
+    cdef Py_ssize_t n
+
+    def __init__(self, grid, values):
+        g = np.asarray(grid, dtype=np.float64).ravel()
+        v = np.asarray(values, dtype=np.float64).ravel()
+        if g.size < 2 or g.shape != v.shape:
+            raise ValueError(f"values: need the same length as grid (>= 2), got {v.size} and {g.size}")
+        if not (np.all(np.isfinite(g)) and np.all(np.isfinite(v))):
+            raise ValueError("grid/values: must be finite")
+        if np.any(np.diff(g) <= 0):
+            raise ValueError("grid: must be strictly increasing")
+        if np.any(v < 0):
+            raise ValueError("values: noise scales must be >= 0")
+        self.grid = g.copy(); self.vals = v.copy(); self.n = g.size
+        self.needs_value = False
+        self.params = {"grid": g.tolist(), "values": v.tolist()}
+
+    cdef double scale(self, double f, const double* w) noexcept nogil:
+        cdef double z = w[0]
+        cdef Py_ssize_t lo = 0, hi = self.n - 1, mid
+        if z <= self.grid[0]:
+            return self.vals[0]
+        if z >= self.grid[hi]:
+            return self.vals[hi]
+        while hi - lo > 1:
+            mid = (lo + hi) // 2
+            if self.grid[mid] <= z:
+                lo = mid
+            else:
+                hi = mid
+        return self.vals[lo] + (self.vals[hi] - self.vals[lo]) * (z - self.grid[lo]) / (self.grid[hi] - self.grid[lo])
