@@ -1,0 +1,1 @@
+"""Per-chapter experiments modules (one module per topic)."""

@@ -1,0 +1,1 @@
+"""Per-chapter plotting modules (one module per topic)."""

@@ -1,0 +1,1 @@
+"""Per-chapter widgets modules (one module per topic)."""
