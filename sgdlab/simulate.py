@@ -142,7 +142,7 @@ def _initial_state(w0, n_runs, dim):
         raise ValueError(f"w0: has {arr.shape[0]} rows but n_runs={n_runs}")
     if not np.all(np.isfinite(arr)):
         raise ValueError("w0: must be finite")
-    return np.ascontiguousarray(arr), n_runs
+    return np.array(arr, dtype=np.float64, order="C", copy=True), n_runs
 
 
 def _region(name, region, dim):
