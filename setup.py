@@ -43,7 +43,7 @@ omp = _openmp_flag()
 if omp is None:
     print("sgdlab: OpenMP not available; building the core serial (one thread).", file=sys.stderr)
 
-cflags = ["-ffp-contract=off"] + (["-O0", "-g"] if debug else ["-O3"])
+cflags = ["-ffp-contract=off", "-fno-tree-loop-distribute-patterns"] + (["-O0", "-g"] if debug else ["-O3"])
 lflags = []
 if omp:
     cflags.append(omp)

@@ -16,10 +16,16 @@ from libc.math cimport sqrt, fabs, log, floor, isfinite, NAN
 from sgdlab._random cimport Rng, std_normal
 from sgdlab.landscapes cimport Landscape, MAXDIM
 from sgdlab.noise cimport NoiseLaw, DataLaw, NoiseScale
+from sgdlab.noise import Constant
 from sgdlab.optimizers cimport Optimizer
 
 
 
+cdef enum:
+    BLOCK = 16     # runs advanced in lockstep by one thread (any value gives the same results)
+
+
+@cython.final
 cdef class Simulation:
     # model
     cdef Landscape L
@@ -29,7 +35,8 @@ cdef class Simulation:
     cdef Optimizer opt
     cdef int dim, batch, n_slots
     cdef bint exact, isotropic, has_noise, needs_value
-    cdef double lr, clip, max_abs, xmean
+    cdef double lr, clip, max_abs, xmean, scale0
+    cdef bint const_scale, any_record
     # projection: kind 0 none, 1 box [a, b], 2 ball (center a, radius rad)
     cdef int proj_kind
     cdef double[::1] proj_a, proj_b
@@ -114,53 +121,73 @@ cdef class Simulation:
             self.hist_lo[i] = hist_lo[i]; self.hist_hi[i] = hist_hi[i]; self.hist_n[i] = hist_n[i]
         self.hist = hist; self.hist_out = hist_out
         self.log_growth = log_growth; self.lg_sum = lg_sum; self.lg_n = lg_n
+        self.const_scale = isinstance(noise_scale, Constant)
+        self.scale0 = noise_scale.sigma if self.const_scale else 0.0
+        self.any_record = (snap_steps.shape[0] > 0 or n_traj > 0 or self.n_occ > 0 or hist_dim > 0)
 
     def advance(self, int64_t t1, int n_threads):
         """Advance every live run from step self.t to step t1."""
-        cdef Py_ssize_t r, n = self.w.shape[0]
+        cdef Py_ssize_t b, n = self.w.shape[0]
+        cdef Py_ssize_t n_blocks = (n + BLOCK - 1) // BLOCK
         cdef int64_t t0 = self.t
         if t1 <= t0:
             return
         with nogil:
-            for r in prange(n, num_threads=n_threads, schedule="dynamic", chunksize=8):
-                self._run(r, t0, t1, threadid())
+            for b in prange(n_blocks, num_threads=n_threads, schedule="dynamic", chunksize=1):
+                self._run_block(b * BLOCK, min(n, (b + 1) * BLOCK), t0, t1, threadid())
         self.t = t1
 
-    # ------------------------------------------------------------------ per-run kernel
+    # ------------------------------------------------------------------ block kernel
 
-    cdef void _gradient(self, double* w, double* g, Rng* rng) noexcept nogil:
-        """Stochastic (or, if exact, expected) gradient plus additive noise, into g."""
-        cdef double gb[MAXDIM]
-        cdef double dirn[MAXDIM]
+    cdef inline void _gradient_block(self, const Py_ssize_t* idx, Py_ssize_t n, const double* W,
+                                     double* G, double* X, double* T, Rng* rngs) noexcept nogil:
+        """Stochastic (or, if exact, expected) gradients of the n runs idx[0..n-1], plus additive
+        noise, into G (n x dim). W holds their iterates. X, T are scratch buffers.
+        Per run, the draws are taken from its own stream in a fixed order: data points first (one
+        per batch element), then the noise (dim coordinates, or direction then radius)."""
+        cdef Py_ssize_t j, q, m = n * self.dim
         cdef int i, k, dim = self.dim
         cdef double s, nrm, amp
+        cdef double dirn[MAXDIM]
+        cdef Rng* rng
         if self.L.sampled:
             if self.exact:
                 if self.data.n_atoms > 0:
-                    for i in range(dim):
-                        g[i] = 0.0
+                    for q in range(m):
+                        G[q] = 0.0
                     for k in range(self.data.n_atoms):
-                        self.L.grad(w, self.data.atoms[k], gb)
-                        for i in range(dim):
-                            g[i] += self.data.probs[k] * gb[i]
+                        for j in range(n):
+                            X[j] = self.data.atoms[k]
+                        self.L.grad_block(W, X, T, n)
+                        for q in range(m):
+                            G[q] += self.data.probs[k] * T[q]
                 else:
-                    self.L.grad(w, self.xmean, g)
+                    for j in range(n):
+                        X[j] = self.xmean
+                    self.L.grad_block(W, X, G, n)
             elif self.batch == 1:
-                self.L.grad(w, self.data.sample(rng), g)
+                self.data.sample_block(rngs, idx, X, n)
+                self.L.grad_block(W, X, G, n)
             else:
-                for i in range(dim):
-                    g[i] = 0.0
+                for q in range(m):
+                    G[q] = 0.0
                 for k in range(self.batch):
-                    self.L.grad(w, self.data.sample(rng), gb)
-                    for i in range(dim):
-                        g[i] += gb[i]
-                for i in range(dim):
-                    g[i] /= self.batch
+                    self.data.sample_block(rngs, idx, X, n)
+                    self.L.grad_block(W, X, T, n)
+                    for q in range(m):
+                        G[q] += T[q]
+                for q in range(m):
+                    G[q] /= self.batch
         else:
-            self.L.grad(w, 0.0, g)
-        if self.has_noise:
-            s = self.nscale.scale(self.L.value(w, self.xmean) if self.needs_value else 0.0, w)
-            if self.isotropic and dim > 1:
+            for j in range(n):
+                X[j] = 0.0
+            self.L.grad_block(W, X, G, n)
+        if not self.has_noise:
+            return
+        if self.isotropic and dim > 1:
+            for j in range(n):
+                rng = &rngs[idx[j]]
+                s = self.nscale.scale(self.L.value(&W[j * dim], self.xmean) if self.needs_value else 0.0, &W[j * dim])
                 nrm = 0.0
                 for i in range(dim):
                     dirn[i] = std_normal(rng)
@@ -168,12 +195,19 @@ cdef class Simulation:
                 nrm = sqrt(nrm)
                 amp = s * fabs(self.noise.sample(rng)) / nrm if nrm > 0 else 0.0
                 for i in range(dim):
-                    g[i] += amp * dirn[i]
-            else:
+                    G[j * dim + i] += amp * dirn[i]
+            return
+        self.noise.sample_block(rngs, idx, T, n, dim)
+        if self.const_scale:
+            for q in range(m):
+                G[q] += self.scale0 * T[q]
+        else:
+            for j in range(n):
+                s = self.nscale.scale(self.L.value(&W[j * dim], self.xmean) if self.needs_value else 0.0, &W[j * dim])
                 for i in range(dim):
-                    g[i] += s * self.noise.sample(rng)
+                    G[j * dim + i] += s * T[j * dim + i]
 
-    cdef void _project(self, double* w) noexcept nogil:
+    cdef inline void _project(self, double* w) noexcept nogil:
         cdef int i
         cdef double nrm = 0.0, f
         if self.proj_kind == 1:
@@ -191,7 +225,7 @@ cdef class Simulation:
                 for i in range(self.dim):
                     w[i] = self.proj_a[i] + (w[i] - self.proj_a[i]) * f
 
-    cdef bint _events(self, Py_ssize_t r, double* w, int64_t t) noexcept nogil:
+    cdef inline bint _events(self, Py_ssize_t r, double* w, int64_t t) noexcept nogil:
         """Exit from the region / arrival at a target at step t. Returns True if the run stops."""
         cdef bint stop = False, outside = False
         cdef int i
@@ -227,7 +261,7 @@ cdef class Simulation:
                     break
         return stop
 
-    cdef void _record(self, Py_ssize_t r, double* w, int64_t t, int tid) noexcept nogil:
+    cdef inline void _record(self, Py_ssize_t r, double* w, int64_t t, int tid) noexcept nogil:
         cdef int i
         cdef Py_ssize_t p, lo, hi, mid, ix, iy
         cdef double z
@@ -270,70 +304,89 @@ cdef class Simulation:
                 else:
                     self.hist_out[tid] += 1
 
-    cdef void _run(self, Py_ssize_t r, int64_t t0, int64_t t1, int tid) noexcept nogil:
-        cdef double w[MAXDIM]
-        cdef double wn[MAXDIM]
-        cdef double g[MAXDIM]
-        cdef double d[MAXDIM]
-        cdef double* st = &self.ost[r, 0]
-        cdef Rng* rng = <Rng*>&self.rng[r, 0]
+    cdef void _run_block(self, Py_ssize_t r0, Py_ssize_t r1, int64_t t0, int64_t t1, int tid) noexcept nogil:
+        """Advance runs r0..r1-1 (at most BLOCK) in lockstep: each stage (data draws, gradients,
+        noise, optimizer) runs over the whole block, then each run finishes its step."""
+        cdef Py_ssize_t idx[BLOCK]
+        cdef double W[BLOCK * MAXDIM]
+        cdef double G[BLOCK * MAXDIM]
+        cdef double T[BLOCK * MAXDIM]
+        cdef double D[BLOCK * MAXDIM]
+        cdef double X[BLOCK]
+        cdef Rng* rngs = <Rng*>&self.rng[0, 0]
+        cdef Py_ssize_t r, j, n, st_stride = self.ost.shape[1]
         cdef int i, dim = self.dim
         cdef int64_t t
-        cdef double nrm, nrm_prev, c
-        cdef bint bad
-        if not self.alive[r]:
-            return
-        for i in range(dim):
-            w[i] = self.w[r, i]
-        if t0 == 0 and self._events(r, w, 0):
-            self.alive[r] = 0
-            self.stop_step[r] = 0
-            return
+        if t0 == 0:
+            for r in range(r0, r1):
+                if self.alive[r] and self._events(r, &self.w[r, 0], 0):
+                    self.alive[r] = 0
+                    self.stop_step[r] = 0
         for t in range(t0 + 1, t1 + 1):
-            self._gradient(w, g, rng)
-            self.opt.direction(g, st, d, dim)
-            for i in range(dim):
-                d[i] = self.lr * d[i]
-            if self.clip > 0:
-                nrm = 0.0
-                for i in range(dim):
-                    nrm += d[i] * d[i]
-                nrm = sqrt(nrm)
-                if nrm > self.clip:
-                    c = self.clip / nrm
-                    for i in range(dim):
-                        d[i] = d[i] * c
-            for i in range(dim):
-                wn[i] = w[i] - d[i]
-            if self.proj_kind != 0:
-                self._project(wn)
-            bad = False
-            for i in range(dim):
-                if not isfinite(wn[i]) or fabs(wn[i]) > self.max_abs:
-                    bad = True
-            if bad:
-                self.diverged[r] = 1
-                self.alive[r] = 0
-                self.stop_step[r] = t
-                for i in range(dim):
-                    w[i] = NAN
+            n = 0
+            for r in range(r0, r1):
+                if self.alive[r]:
+                    idx[n] = r
+                    n += 1
+            if n == 0:
                 break
-            if self.log_growth:
-                nrm = 0.0
-                nrm_prev = 0.0
+            for j in range(n):
                 for i in range(dim):
-                    nrm += wn[i] * wn[i]
-                    nrm_prev += w[i] * w[i]
-                if nrm_prev > 0:
-                    self.lg_sum[r] += 0.5 * log(nrm / nrm_prev)
-                    self.lg_n[r] += 1
-            for i in range(dim):
-                w[i] = wn[i]
-            if self._events(r, w, t):
-                self.alive[r] = 0
-                self.stop_step[r] = t
-                self._record(r, w, t, tid)
-                break
-            self._record(r, w, t, tid)
+                    W[j * dim + i] = self.w[idx[j], i]
+            self._gradient_block(idx, n, W, G, X, T, rngs)
+            if self.n_slots == 0:
+                self.opt.direction_block(G, NULL, 0, D, n, dim)
+            else:
+                for j in range(n):
+                    self.opt.direction(&G[j * dim], &self.ost[idx[j], 0], &D[j * dim], dim)
+            for j in range(n):
+                self._finish(idx[j], &D[j * dim], t, tid)
+
+    cdef inline void _finish(self, Py_ssize_t r, double* d, int64_t t, int tid) noexcept nogil:
+        """End of step t for run r given its direction d: w_t = proj(w_{t-1} - clip(lr d)),
+        divergence check, escape-rate sum, events and records."""
+        cdef double* w = &self.w[r, 0]
+        cdef double wn[MAXDIM]
+        cdef int i, dim = self.dim
+        cdef double nrm, nrm_prev, c
+        cdef bint bad = False
         for i in range(dim):
-            self.w[r, i] = w[i]
+            d[i] = self.lr * d[i]
+        if self.clip > 0:
+            nrm = 0.0
+            for i in range(dim):
+                nrm += d[i] * d[i]
+            nrm = sqrt(nrm)
+            if nrm > self.clip:
+                c = self.clip / nrm
+                for i in range(dim):
+                    d[i] = d[i] * c
+        for i in range(dim):
+            wn[i] = w[i] - d[i]
+        if self.proj_kind != 0:
+            self._project(wn)
+        for i in range(dim):
+            bad = bad | (not isfinite(wn[i])) | (fabs(wn[i]) > self.max_abs)
+        if bad:
+            self.diverged[r] = 1
+            self.alive[r] = 0
+            self.stop_step[r] = t
+            for i in range(dim):
+                w[i] = NAN
+            return
+        if self.log_growth:
+            nrm = 0.0
+            nrm_prev = 0.0
+            for i in range(dim):
+                nrm += wn[i] * wn[i]
+                nrm_prev += w[i] * w[i]
+            if nrm_prev > 0:
+                self.lg_sum[r] += 0.5 * log(nrm / nrm_prev)
+                self.lg_n[r] += 1
+        for i in range(dim):
+            w[i] = wn[i]
+        if (self.exit_kind != 0 or self.n_targets > 0) and self._events(r, w, t):
+            self.alive[r] = 0
+            self.stop_step[r] = t
+        if self.any_record:
+            self._record(r, w, t, tid)

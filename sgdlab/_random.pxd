@@ -6,7 +6,7 @@
 # run's result does not depend on n_runs, on the number of threads or on how the work is chunked.
 # Seeding follows Vigna's recommendation: the 256-bit state is filled by SplitMix64 started from a
 # 64-bit key that mixes the seed and the stream id.
-from libc.stdint cimport uint64_t, int64_t
+from libc.stdint cimport uint64_t, uint32_t, int64_t
 from libc.math cimport log, sqrt, cos, sin, pow, fabs, M_PI, exp
 
 
@@ -15,8 +15,6 @@ cdef struct Rng:
     uint64_t s1
     uint64_t s2
     uint64_t s3
-    uint64_t has_spare      # Box-Muller produces normals in pairs
-    double spare
 
 
 
@@ -43,8 +41,6 @@ cdef inline void rng_seed(Rng* r, uint64_t seed, uint64_t stream) noexcept nogil
     r.s1 = splitmix64(&k)
     r.s2 = splitmix64(&k)
     r.s3 = splitmix64(&k)
-    r.has_spare = 0
-    r.spare = 0.0
 
 
 cdef inline uint64_t next_u64(Rng* r) noexcept nogil:
@@ -69,26 +65,18 @@ cdef inline double next_open(Rng* r) noexcept nogil:
     return ((next_u64(r) >> 11) + 0.5) * (1.0 / 9007199254740992.0)
 
 
-cdef inline double std_normal(Rng* r) noexcept nogil:
-    """Standard normal (Box-Muller, both values of a pair used)."""
-    cdef double u1, u2, rad
-    if r.has_spare:
-        r.has_spare = 0
-        return r.spare
-    u1 = next_open(r)
-    u2 = next_double(r)
-    rad = sqrt(-2.0 * log(u1))
-    r.spare = rad * sin(2.0 * M_PI * u2)
-    r.has_spare = 1
-    return rad * cos(2.0 * M_PI * u2)
+# Standard normal: a 256-layer ziggurat (Marsaglia & Tsang 2000, in the 64-bit form numpy uses),
+# tables built when sgdlab._random is imported; defined in _random.pyx.
+cdef double std_normal(Rng* r) noexcept nogil
 
 
 cdef inline double std_exponential(Rng* r) noexcept nogil:
+    """Standard exponential by inversion."""
     return -log(next_open(r))
 
 
 cdef inline double random_sign(Rng* r) noexcept nogil:
-    return 1.0 if (next_u64(r) >> 63) else -1.0
+    return 2.0 * <double>(next_u64(r) >> 63) - 1.0      # branchless: a coin is never predictable
 
 
 cdef inline double std_laplace(Rng* r) noexcept nogil:

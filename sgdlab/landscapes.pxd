@@ -14,3 +14,4 @@ cdef class Landscape:
     cdef readonly dict params
     cdef double value(self, const double* w, double x) noexcept nogil
     cdef void grad(self, const double* w, double x, double* g) noexcept nogil
+    cdef void grad_block(self, const double* W, const double* X, double* G, Py_ssize_t n) noexcept nogil

@@ -21,6 +21,14 @@ cdef class NoiseLaw:
     cdef double sample(self, Rng* r) noexcept nogil:
         return 0.0
 
+    cdef void sample_block(self, Rng* rngs, const Py_ssize_t* idx, double* Z, Py_ssize_t n, int dim) noexcept nogil:
+        """Z[j*dim + i] = i-th draw of run idx[j] from its own stream rngs[idx[j]]."""
+        cdef Py_ssize_t j
+        cdef int i
+        for j in range(n):
+            for i in range(dim):
+                Z[j * dim + i] = self.sample(&rngs[idx[j]])
+
     @property
     def name(self):
         return _NOISE_NAMES[type(self)]
@@ -44,6 +52,13 @@ cdef class Gaussian(NoiseLaw):
     cdef double sample(self, Rng* r) noexcept nogil:
         return self.scale * std_normal(r)
 
+    cdef void sample_block(self, Rng* rngs, const Py_ssize_t* idx, double* Z, Py_ssize_t n, int dim) noexcept nogil:
+        cdef Py_ssize_t j
+        cdef int i
+        for j in range(n):
+            for i in range(dim):
+                Z[j * dim + i] = self.scale * std_normal(&rngs[idx[j]])
+
 
 cdef class Laplace(NoiseLaw):
     """Z with density exp(-|z|/scale)/(2 scale) (variance 2 scale^2)."""
@@ -52,6 +67,13 @@ cdef class Laplace(NoiseLaw):
 
     cdef double sample(self, Rng* r) noexcept nogil:
         return self.scale * std_laplace(r)
+
+    cdef void sample_block(self, Rng* rngs, const Py_ssize_t* idx, double* Z, Py_ssize_t n, int dim) noexcept nogil:
+        cdef Py_ssize_t j
+        cdef int i
+        for j in range(n):
+            for i in range(dim):
+                Z[j * dim + i] = self.scale * std_laplace(&rngs[idx[j]])
 
 
 cdef class Pareto(NoiseLaw):
@@ -65,6 +87,13 @@ cdef class Pareto(NoiseLaw):
 
     cdef double sample(self, Rng* r) noexcept nogil:
         return self.scale * sym_pareto(r, self.alpha)
+
+    cdef void sample_block(self, Rng* rngs, const Py_ssize_t* idx, double* Z, Py_ssize_t n, int dim) noexcept nogil:
+        cdef Py_ssize_t j
+        cdef int i
+        for j in range(n):
+            for i in range(dim):
+                Z[j * dim + i] = self.scale * sym_pareto(&rngs[idx[j]], self.alpha)
 
 
 cdef class Stable(NoiseLaw):
@@ -81,6 +110,13 @@ cdef class Stable(NoiseLaw):
 
     cdef double sample(self, Rng* r) noexcept nogil:
         return self.scale * sym_stable(r, self.alpha)
+
+    cdef void sample_block(self, Rng* rngs, const Py_ssize_t* idx, double* Z, Py_ssize_t n, int dim) noexcept nogil:
+        cdef Py_ssize_t j
+        cdef int i
+        for j in range(n):
+            for i in range(dim):
+                Z[j * dim + i] = self.scale * sym_stable(&rngs[idx[j]], self.alpha)
 
 
 NOISES = {"gaussian": Gaussian, "laplace": Laplace, "pareto": Pareto, "stable": Stable}
@@ -109,6 +145,12 @@ cdef class DataLaw:
 
     cdef double sample(self, Rng* r) noexcept nogil:
         return self.mean
+
+    cdef void sample_block(self, Rng* rngs, const Py_ssize_t* idx, double* X, Py_ssize_t n) noexcept nogil:
+        """X[j] = one data point drawn from the stream of run idx[j]."""
+        cdef Py_ssize_t j
+        for j in range(n):
+            X[j] = self.sample(&rngs[idx[j]])
 
     def __reduce__(self):
         return (_rebuild_data, (type(self).__name__, dict(self.params)))
@@ -144,11 +186,24 @@ cdef class Discrete(DataLaw):
         self.params = {"values": v.tolist(), "probs": p.tolist()}
 
     cdef double sample(self, Rng* r) noexcept nogil:
+        # branchless inverse-CDF search: k = #{j < n-1 : u >= cum[j]} (a data-dependent branch
+        # would be mispredicted half of the time for the two-point law)
         cdef double u = next_double(r)
-        cdef int k = 0
-        while k < self.n_atoms - 1 and u >= self.cum[k]:
-            k += 1
+        cdef int j, k = 0
+        for j in range(self.n_atoms - 1):
+            k += (u >= self.cum[j])
         return self.atoms[k]
+
+    cdef void sample_block(self, Rng* rngs, const Py_ssize_t* idx, double* X, Py_ssize_t n) noexcept nogil:
+        cdef Py_ssize_t j
+        cdef int m, k
+        cdef double u
+        for j in range(n):
+            u = next_double(&rngs[idx[j]])
+            k = 0
+            for m in range(self.n_atoms - 1):
+                k += (u >= self.cum[m])
+            X[j] = self.atoms[k]
 
 
 def TwoPoint(a):
@@ -169,6 +224,11 @@ cdef class GaussianData(DataLaw):
 
     cdef double sample(self, Rng* r) noexcept nogil:
         return self.mean + self.std * std_normal(r)
+
+    cdef void sample_block(self, Rng* rngs, const Py_ssize_t* idx, double* X, Py_ssize_t n) noexcept nogil:
+        cdef Py_ssize_t j
+        for j in range(n):
+            X[j] = self.mean + self.std * std_normal(&rngs[idx[j]])
 
 
 # ----------------------------------------------------------------------------- noise scales

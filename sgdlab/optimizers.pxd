@@ -6,3 +6,5 @@ cdef class Optimizer:
     cdef readonly int n_slots
     cdef readonly dict params
     cdef void direction(self, const double* g, double* state, double* d, int dim) noexcept nogil
+    cdef void direction_block(self, const double* G, double* ST, Py_ssize_t st_stride, double* D,
+                              Py_ssize_t n, int dim) noexcept nogil

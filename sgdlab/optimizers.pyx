@@ -17,6 +17,13 @@ cdef class Optimizer:
         for i in range(dim):
             d[i] = g[i]
 
+    cdef void direction_block(self, const double* G, double* ST, Py_ssize_t st_stride, double* D,
+                              Py_ssize_t n, int dim) noexcept nogil:
+        """Directions of n runs: G, D are n x dim; run j's state starts at ST + j * st_stride."""
+        cdef Py_ssize_t j
+        for j in range(n):
+            self.direction(&G[j * dim], &ST[j * st_stride], &D[j * dim], dim)
+
     def __repr__(self):
         return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in self.params.items())})"
 
@@ -33,6 +40,12 @@ cdef class SGD(Optimizer):
     def __init__(self):
         self.n_slots = 0
         self.params = {}
+
+    cdef void direction_block(self, const double* G, double* ST, Py_ssize_t st_stride, double* D,
+                              Py_ssize_t n, int dim) noexcept nogil:
+        cdef Py_ssize_t j
+        for j in range(n * dim):
+            D[j] = G[j]
 
 
 cdef class Adam(Optimizer):
