@@ -26,6 +26,7 @@ $(DEPS_STAMP): requirements.txt | $(VPY)
 
 # The compiled core: an editable install builds the extensions in place (sgdlab/*.so).
 $(CORE_STAMP): $(DEPS_STAMP) $(CORE_SRC)
+	rm -f sgdlab/*.so  # unlink first: running kernels keep the old inode instead of crashing
 	$(VPY) -m pip install --quiet --no-build-isolation --no-deps -e .
 	touch $@
 
