@@ -1,0 +1,192 @@
+"""Simulations of the escape-rate chapter (Ziyin, Li & Ueda §5.2, §6.2, A.2): all steps run in the core.
+
+Every learning rate of every curve gets its own block of random streams (`stream_offset`), so all
+points are statistically independent: the scatter of a simulated curve around the theory is honest
+sampling noise, not one shared random number.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+import sgdlab
+from sgdlab.theory import saddle as th
+
+__all__ = ["LAWS", "validate_parameters", "make_data", "theory_curve", "RateCurve",
+           "escape_rate_curve", "gd_rate_core", "eq85_table"]
+
+LAWS = ("two-point", "gaussian")
+
+
+def _is_int(v):
+    return isinstance(v, (int, np.integer)) and not isinstance(v, bool)
+
+
+def _finite_number(name, v):
+    if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)) or not math.isfinite(v):
+        raise ValueError(f"{name}: must be a finite number, got {v!r}")
+    return float(v)
+
+
+def validate_lrs(lrs, name="lrs"):
+    if not isinstance(lrs, (list, tuple, np.ndarray)) or len(lrs) < 3:
+        raise ValueError(f"{name}: must be a list of at least 3 learning rates, got {lrs!r}")
+    arr = np.array([_finite_number(name, v) for v in lrs])
+    if np.any(arr <= 0) or np.any(arr >= 1):
+        raise ValueError(f"{name}: every learning rate must lie in the open interval (0, 1) "
+                         "(gamma = mu only for lr < 1, and mu(1) = -inf)")
+    if np.any(np.diff(arr) <= 0):
+        raise ValueError(f"{name}: must be strictly increasing")
+    return arr
+
+
+def validate_parameters(a, a_values, lrs, n_runs, steps, seed):
+    """Check the papermill parameters of the chapter; ValueError naming the parameter."""
+    a = _finite_number("a", a)
+    if a >= 0:
+        raise ValueError(f"a: must be < 0 (w = 0 is a maximum of the expected loss only for a < 0), got {a}")
+    if not isinstance(a_values, (list, tuple)) or len(a_values) < 1:
+        raise ValueError(f"a_values: must be a non-empty list of negative numbers, got {a_values!r}")
+    av = [_finite_number("a_values", v) for v in a_values]
+    if any(v >= 0 for v in av):
+        raise ValueError(f"a_values: every value must be < 0, got {a_values!r}")
+    if len(set(av)) != len(av):
+        raise ValueError(f"a_values: values must be distinct, got {a_values!r}")
+    lrs = validate_lrs(lrs)
+    if not _is_int(n_runs) or n_runs < 2:
+        raise ValueError(f"n_runs: must be an integer >= 2, got {n_runs!r}")
+    if not _is_int(steps) or steps < 1:
+        raise ValueError(f"steps: must be an integer >= 1, got {steps!r}")
+    if not _is_int(seed) or not 0 <= seed < 2 ** 63:
+        raise ValueError(f"seed: must be an integer in [0, 2**63), got {seed!r}")
+    _check_float_range(min(av + [a]), lrs, steps, "steps")
+    if len(lrs) * (len(av) + 1) * n_runs * steps > 3e9:
+        raise ValueError("n_runs: n_runs * steps * len(lrs) * (len(a_values) + 1) exceeds 3e9 updates")
+    return dict(a=a, a_values=av, lrs=lrs, n_runs=int(n_runs), steps=int(steps), seed=int(seed))
+
+
+def _check_float_range(a, lrs, steps, name):
+    # With w0 = 1 the two-point run satisfies |ln|w_t|| <= t max(|ln|1-lr||, ln|1-lr(a-1)|); keep it
+    # inside the double range (|ln| < 700) so the core never flags a spurious divergence/underflow.
+    lrs = np.asarray(lrs, float)
+    worst = steps * np.max(np.maximum(np.abs(np.log(np.abs(1 - lrs))), np.log(1 + lrs * (1 - a))))
+    if worst > 650:
+        raise ValueError(f"{name}: {steps} steps would take |w_t| beyond the double range "
+                         f"(|ln w_t| up to {worst:.0f}); use fewer steps or keep lrs away from 1")
+
+
+def make_data(a, law="two-point", batch_size=1):
+    """(DataLaw, batch_size for simulate, description) for the chapter's data laws.
+
+    "two-point": x in {1, a - 1} w.p. 1/2, averaged over `batch_size` draws in the core.
+    "gaussian": x ~ N(a/2, (2 - a)^2 / (4 B)), the Gaussian with the batch-B two-point mean and
+    variance (App. B.2's large-batch model), one draw per step.
+    """
+    if law not in LAWS:
+        raise ValueError(f"law: must be one of {LAWS}, got {law!r}")
+    if not _is_int(batch_size) or batch_size < 1:
+        raise ValueError(f"batch_size: must be an integer >= 1, got {batch_size!r}")
+    if law == "two-point":
+        return sgdlab.TwoPoint(a), int(batch_size), f"two-point, B={batch_size}"
+    m, s = th.gaussian_batch_law(a, batch_size)
+    return sgdlab.GaussianData(m, s), 1, f"Gaussian N({m:g}, {s:.3g}^2)"
+
+
+def theory_curve(a, lrs, law="two-point", batch_size=1):
+    """Exact mu(lr) for the law: closed form (B = 1), binomial sum (B > 1) or Gaussian series."""
+    lrs = np.asarray(lrs, float)
+    if law == "two-point":
+        return th.mu(a, lrs) if batch_size == 1 else th.mu_batch(a, lrs, batch_size)
+    if law == "gaussian":
+        return th.mu_gaussian_series(*th.gaussian_batch_law(a, batch_size), lrs)
+    raise ValueError(f"law: must be one of {LAWS}, got {law!r}")
+
+
+@dataclass
+class RateCurve:
+    """Simulated escape rate on a learning-rate grid (Eq. 9 estimator averaged over runs)."""
+    a: float
+    law: str
+    batch_size: int
+    lrs: np.ndarray
+    steps: int
+    n_runs: int
+    gamma: np.ndarray        # mean over non-diverged runs of (1/t) sum ln|w_i/w_{i-1}|
+    se: np.ndarray           # sample standard error of that mean
+    n_diverged: np.ndarray   # per lr
+    running: np.ndarray | None = None     # (n_lr, steps + 1): mean of (1/t) ln|w_t/w_0| over runs; NaN at t = 0
+    running_se: np.ndarray | None = None  # its sample standard error
+    elapsed: float = 0.0
+    meta: dict = field(default_factory=dict)
+
+
+def escape_rate_curve(a, lrs, *, n_runs=2000, steps=50, seed=0, law="two-point", batch_size=1,
+                      stream_base=0, running=False, w0=1.0):
+    """Estimate gamma(lr) for each lr in `lrs` with `n_runs` runs of `steps` steps each.
+
+    Learning rate i uses streams stream_base + i * n_runs + r (r < n_runs) of `seed`, so curves
+    simulated with disjoint stream_base ranges are independent. With running=True every step is
+    snapshotted to give the running estimate (1/t) ln|w_t/w_0| (Fig. 6); by telescoping it equals
+    the Eq. 9 sum (1/t) sum_i ln|w_i/w_{i-1}| exactly.
+    """
+    a = _finite_number("a", a)
+    lrs = validate_lrs(lrs)
+    if not _is_int(n_runs) or n_runs < 2:
+        raise ValueError(f"n_runs: must be an integer >= 2, got {n_runs!r}")
+    if not _is_int(steps) or steps < 1:
+        raise ValueError(f"steps: must be an integer >= 1, got {steps!r}")
+    data, B, desc = make_data(a, law, batch_size)
+    if law == "two-point":
+        _check_float_range(a, lrs, steps, "steps")
+    n = len(lrs)
+    gamma, se = np.full(n, np.nan), np.full(n, np.nan)
+    ndiv = np.zeros(n, dtype=int)
+    run_mean = np.full((n, steps + 1), np.nan) if running else None
+    run_se = np.full((n, steps + 1), np.nan) if running else None
+    t_idx = np.arange(1, steps + 1)
+    elapsed = 0.0
+    for i, lr in enumerate(lrs):
+        res = sgdlab.simulate("quadratic", data=data, batch_size=B, lr=float(lr), steps=steps,
+                              w0=w0, n_runs=n_runs, log_growth=True, max_abs=1e300, seed=seed,
+                              stream_offset=stream_base + i * n_runs,
+                              snapshots=np.arange(steps + 1) if running else None)
+        elapsed += res.elapsed
+        rate = res.escape_rate()[res.ok]
+        ndiv[i] = res.n_diverged
+        gamma[i] = rate.mean()
+        se[i] = rate.std(ddof=1) / np.sqrt(rate.size)
+        if running:
+            snaps = res.snapshots[res.ok]
+            with np.errstate(divide="ignore"):
+                est = np.log(np.abs(snaps[:, 1:] / snaps[:, :1])) / t_idx
+            run_mean[i, 1:] = est.mean(axis=0)
+            run_se[i, 1:] = est.std(axis=0, ddof=1) / np.sqrt(est.shape[0])
+    return RateCurve(a=a, law=law, batch_size=int(batch_size), lrs=lrs, steps=int(steps),
+                     n_runs=int(n_runs), gamma=gamma, se=se, n_diverged=ndiv, running=run_mean,
+                     running_se=run_se, elapsed=elapsed, meta=dict(data=desc, seed=seed,
+                                                                   stream_base=stream_base))
+
+
+def gd_rate_core(a, lrs, steps=50):
+    """GD's rate (1/t) ln|w_t/w_0| measured in the core (optimizer="gd", exact expected gradient)."""
+    a = _finite_number("a", a)
+    lrs = validate_lrs(lrs)
+    out = np.empty(len(lrs))
+    for i, lr in enumerate(lrs):
+        res = sgdlab.simulate("quadratic", data=sgdlab.TwoPoint(a), optimizer="gd", lr=float(lr),
+                              steps=steps, w0=1.0, n_runs=1, log_growth=True)
+        out[i] = res.escape_rate()[0]
+    return out
+
+
+def eq85_table(eps_values):
+    """Prop. 3 / Eq. 85: for each eps, the largest |a| with gamma* <= eps, formula vs brute force."""
+    rows = []
+    for eps in eps_values:
+        formula = float(th.max_abs_a_for_rate(eps))
+        numeric = th.numerical_max_abs_a(eps)
+        rows.append(dict(eps=float(eps), formula=formula, numeric=numeric,
+                         rel_err=abs(formula - numeric) / numeric))
+    return rows
