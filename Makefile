@@ -13,7 +13,7 @@ DEPS_STAMP := $(VENV)/.deps-stamp
 CORE_STAMP := $(VENV)/.core-stamp
 CORE_SRC := $(wildcard sgdlab/*.pyx sgdlab/*.pxd) setup.py pyproject.toml
 
-.PHONY: all install test bench clean distclean
+.PHONY: all install test bench bench-sweep clean distclean
 all: book
 
 $(VPY):
@@ -37,6 +37,9 @@ test: install
 
 bench: install
 	$(VPY) benchmarks/run.py
+
+bench-sweep: install
+	$(VPY) benchmarks/sweep.py
 
 clean:
 	rm -rf _build build sgdlab/*.c sgdlab/*.so sgdlab/*.html *.egg-info $(CORE_STAMP)

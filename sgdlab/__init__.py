@@ -10,8 +10,10 @@ from sgdlab.noise import (NOISES, Constant, DataLaw, Discrete, GaussianData, Noi
 from sgdlab.optimizers import OPTIMIZERS, make_optimizer
 from sgdlab.regions import Ball, Box, Interval
 from sgdlab.simulate import DivergenceWarning, Result, default_threads, simulate
+from sgdlab.sweep import ChunkFailure, SweepError, SweepResult, sweep
 
 __all__ = ["simulate", "Result", "DivergenceWarning", "default_threads", "LANDSCAPES",
            "Landscape", "make_landscape", "NOISES", "make_noise", "NoiseLaw", "DataLaw",
            "Discrete", "TwoPoint", "GaussianData", "NoiseScale", "Constant", "SqrtLoss",
-           "Tabulated", "OPTIMIZERS", "make_optimizer", "Box", "Interval", "Ball"]
+           "Tabulated", "OPTIMIZERS", "make_optimizer", "Box", "Interval", "Ball", "sweep",
+           "SweepResult", "SweepError", "ChunkFailure"]

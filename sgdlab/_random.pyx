@@ -75,6 +75,18 @@ def seed_states(uint64_t seed, uint64_t first_stream, Py_ssize_t n):
     return out
 
 
+def uniform_per_stream(uint64_t seed, uint64_t first_stream, Py_ssize_t n):
+    """One U[0, 1) draw from each stream (seed, first_stream + i), i < n: per-run random initial
+    points that do not depend on how runs are chunked."""
+    cdef cnp.ndarray[cnp.float64_t, ndim=1] out = np.empty(n, dtype=np.float64)
+    cdef Rng r
+    cdef Py_ssize_t i
+    for i in range(n):
+        rng_seed(&r, seed, first_stream + <uint64_t>i)
+        out[i] = next_double(&r)
+    return out
+
+
 def sample_raw(str law, Py_ssize_t n, uint64_t seed=0, uint64_t stream=0, double alpha=1.5):
     """Draw n standardised variates of `law` from stream (seed, stream), as the core draws them.
 
