@@ -6,6 +6,7 @@ sampling noise, not one shared random number.
 """
 from __future__ import annotations
 
+import ast
 import math
 from dataclasses import dataclass, field
 
@@ -30,7 +31,18 @@ def _finite_number(name, v):
     return float(v)
 
 
+def _maybe_list(name, v):
+    # papermill's `-p name value` passes lists as strings: accept a string holding a Python list literal.
+    if isinstance(v, str):
+        try:
+            v = ast.literal_eval(v)
+        except (ValueError, SyntaxError):
+            raise ValueError(f"{name}: could not read {v!r} as a list of numbers") from None
+    return v
+
+
 def validate_lrs(lrs, name="lrs"):
+    lrs = _maybe_list(name, lrs)
     if not isinstance(lrs, (list, tuple, np.ndarray)) or len(lrs) < 3:
         raise ValueError(f"{name}: must be a list of at least 3 learning rates, got {lrs!r}")
     arr = np.array([_finite_number(name, v) for v in lrs])
@@ -45,6 +57,7 @@ def validate_lrs(lrs, name="lrs"):
 def validate_parameters(a, a_values, lrs, n_runs, steps, seed):
     """Check the papermill parameters of the chapter; ValueError naming the parameter."""
     a = _finite_number("a", a)
+    a_values = _maybe_list("a_values", a_values)
     if a >= 0:
         raise ValueError(f"a: must be < 0 (w = 0 is a maximum of the expected loss only for a < 0), got {a}")
     if not isinstance(a_values, (list, tuple)) or len(a_values) < 1:
