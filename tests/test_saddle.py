@@ -204,3 +204,62 @@ def test_bad_law_and_lr():
         ex.escape_rate_curve(-1.0, [0.0, 0.1, 0.2])
     with pytest.raises(ValueError, match="eps"):
         th.numerical_max_abs_a(-0.1)
+
+
+def test_list_parameters_may_be_strings():
+    P = ex.validate_parameters(**{**GOOD, "a_values": "[-0.5, -2]", "lrs": "[0.1, 0.2, 0.3]"})
+    assert P["a_values"] == [-0.5, -2.0] and list(P["lrs"]) == [0.1, 0.2, 0.3]
+    with pytest.raises(ValueError, match="a_values"):
+        ex.validate_parameters(**{**GOOD, "a_values": "[-0.5,"})
+
+
+def test_turning_points_find_prop3_optimum_and_gaussian_dip():
+    lr = np.linspace(0.0025, 0.9975, 399)
+    maxima, minima = ex.turning_points(lr, th.mu(-1.0, lr))
+    assert len(maxima) == 1 and not minima
+    assert abs(maxima[0][0] - 0.25) <= 0.0025  # grid resolution
+    maxima, minima = ex.turning_points(lr, ex.theory_curve(-1.0, lr, "gaussian", 1))
+    assert len(maxima) == 1 and len(minima) == 1 and maxima[0][0] < minima[0][0]
+
+
+def _small_chapter(seed=2):
+    lrs = [round(0.05 * k, 2) for k in range(1, 20)]
+    main = ex.escape_rate_curve(-1.0, lrs, n_runs=500, steps=30, seed=seed, running=True)
+    fam = ex.family_curves([-0.25, -2.0], lrs, n_runs=500, steps=30, seed=seed)
+    two, gauss = ex.law_comparison(-1.0, [1, 4], lrs, n_runs=500, steps=30, seed=seed)
+    gd = ex.gd_rate_core(-1.0, lrs, steps=30)
+    return main, fam, two, gauss, gd
+
+
+def test_agreement_table_passes_and_can_fail():
+    main, fam, two, gauss, gd = _small_chapter()
+    eq85 = ex.eq85_table([0.01])
+    rows = ex.agreement(main, fam, two, gauss, [1, 4], gd, [0.1, 0.5], eq85)
+    assert all(r["passed"] for r in rows), [r for r in rows if not r["passed"]]
+    # A simulation biased by 6 SE at one learning rate must be caught by the first row.
+    k = 5
+    main.gamma[k] += 6.0 * float(th.estimator_se(-1.0, main.lrs[k], main.n_runs, main.steps))
+    rows = ex.agreement(main, fam, two, gauss, [1, 4], gd, [0.1, 0.5], eq85)
+    assert not rows[0]["passed"]
+
+
+def test_figures_and_explorer_draw(monkeypatch):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from sgdlab.plotting import saddle as pl
+    from sgdlab.widgets import saddle as wd
+    monkeypatch.setattr(plt, "show", lambda *a, **k: None)
+    main, fam, two, gauss, gd = _small_chapter(seed=9)
+    pl.running_estimate(main, [0.1, 0.5])
+    pl.rate_family(fam)
+    pl.sgd_vs_gd(main, gd)
+    pl.gamma_star_vs_a(ex.eq85_table([0.01]))
+    pl.gaussian_panels(-1.0, [1, 4], two, gauss)
+    assert "<script" in pl.running_curve_animation(main, n_frames=3)
+    curve = wd.draw(-0.5, "gaussian", 4, 20, 200)
+    assert curve is not None and np.all(np.isfinite(curve.gamma))
+    assert wd.draw(-1.0, "two-point", 1, 5000, 200) is None  # steps beyond the double range: message, no crash
+    box = wd.explorer()
+    assert len(box.children) == 2
+    plt.close("all")
