@@ -97,12 +97,24 @@ def gd_rate(a, lr):
 def mu_gaussian(mean, std, lr):
     """E ln|1 - lr x| for x ~ N(mean, std^2) (Prop. 9, large-batch limit), by quadrature.
 
-    The integrand has an integrable log singularity at x = 1/lr; quad is told about it.
+    With z = (x - mean)/std and c = (1/lr - mean)/std: E ln|1 - lr x| = ln(lr std) + E ln|z - c|.
+    The integrand has an integrable log singularity at z = c. Over the Gaussian's mass
+    [-L, L] (L = 12), split at c when c lies inside; each side is integrated in u = |z - c| with
+    QUADPACK's algebraico-logarithmic weight (weight="alg-loga": exact for ln(u) at u = 0).
     """
     lr = float(_check_lr(lr))
-    pole = 1.0 / lr
-    f = lambda x: np.log(abs(1 - lr * x)) * stats.norm.pdf(x, mean, std)
-    lo, hi = mean - 12 * std, mean + 12 * std
-    pts = [pole] if lo < pole < hi else None
-    val, _ = integrate.quad(f, lo, hi, points=pts, limit=400)
-    return val
+    mean, std = float(mean), float(std)
+    if not np.isfinite(mean):
+        raise ValueError("mean: must be finite")
+    if not np.isfinite(std) or std <= 0:
+        raise ValueError("std: must be finite and > 0")
+    c = (1.0 / lr - mean) / std
+    phi = stats.norm.pdf
+    L = 12.0
+    if -L < c < L:
+        left, _ = integrate.quad(lambda u: phi(c - u), 0.0, c + L, weight="alg-loga", wvar=(0.0, 0.0), limit=200)
+        right, _ = integrate.quad(lambda u: phi(c + u), 0.0, L - c, weight="alg-loga", wvar=(0.0, 0.0), limit=200)
+        e_log = left + right
+    else:
+        e_log, _ = integrate.quad(lambda z: phi(z) * np.log(abs(z - c)), -L, L, limit=200)
+    return np.log(lr * std) + e_log
