@@ -13,7 +13,7 @@ DEPS_STAMP := $(VENV)/.deps-stamp
 CORE_STAMP := $(VENV)/.core-stamp
 CORE_SRC := $(wildcard sgdlab/*.pyx sgdlab/*.pxd) setup.py pyproject.toml
 
-.PHONY: all install test bench bench-sweep clean distclean
+.PHONY: all install test bench bench-sweep book chapter lab browser clean distclean
 all: book
 
 $(VPY):
@@ -32,14 +32,61 @@ $(CORE_STAMP): $(DEPS_STAMP) $(CORE_SRC)
 
 install: $(CORE_STAMP)
 
-test: install
+test: install browser
 	$(VPY) -m pytest -q tests
+
+# Headless Chromium for the browser test of the rendered pages (Debian package; best effort:
+# the test is skipped, with its reason, where it cannot be installed).
+browser:
+	@if [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+	  echo "installing chromium for the browser test"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+	    || echo "warning: could not install chromium; the browser test will be skipped"; \
+	fi
 
 bench: install
 	$(VPY) benchmarks/run.py
 
 bench-sweep: install
 	$(VPY) benchmarks/sweep.py
+
+# ---------------------------------------------------------------- the book
+# A chapter is book/<name>.ipynb (files starting with _ are not chapters). It is executed by
+# papermill into _build/executed/<name>.ipynb, again only when its notebook, the compiled core or
+# any sgdlab/*.py source changed. The site is rendered by Jupyter Book from the executed notebooks
+# (staged in _build/site) with execution off, warnings as errors.
+CHAPTER_TIMEOUT ?= 1800
+CELL_TIMEOUT ?= 900
+CHAPTERS := $(patsubst book/%.ipynb,%,$(filter-out book/_%,$(wildcard book/*.ipynb)))
+EXECUTED := $(CHAPTERS:%=_build/executed/%.ipynb)
+SGDLAB_PY := $(shell find sgdlab -name '*.py' -not -path '*/__pycache__/*')
+BOOK_PAGES := _config.yml _toc.yml $(wildcard book/*.md book/*.bib)
+JB := $(BIN)/jupyter-book
+
+_build/executed/%.ipynb: book/%.ipynb $(CORE_STAMP) $(SGDLAB_PY) scripts/run_chapter.py
+	@mkdir -p $(@D)
+	@timeout $(CHAPTER_TIMEOUT) $(VPY) scripts/run_chapter.py $* $@ --timeout $(CELL_TIMEOUT) \
+	  || { echo "[book] make book failed: chapter '$*' (see above; wall-clock limit $(CHAPTER_TIMEOUT) s)" >&2; exit 1; }
+
+_build/html/index.html: $(EXECUTED) $(BOOK_PAGES) scripts/stage_site.py $(CORE_STAMP)
+	$(VPY) scripts/stage_site.py
+	$(JB) build _build/site --path-output _build/jb -n -W --keep-going
+	rm -rf _build/html && cp -r _build/jb/_build/html _build/html
+	@echo "[book] built _build/html/index.html ($(words $(CHAPTERS)) chapters)"
+
+book: _build/html/index.html
+
+# Rerun one chapter with other parameters: make chapter NAME=saddle_escape PARAMS="-p a -0.5"
+chapter: install
+	@test -n "$(NAME)" || { echo 'usage: make chapter NAME=<chapter> PARAMS="-p name value ..."' >&2; exit 2; }
+	@mkdir -p _build/runs
+	timeout $(CHAPTER_TIMEOUT) $(VPY) scripts/run_chapter.py $(NAME) _build/runs/$(NAME).ipynb \
+	  --timeout $(CELL_TIMEOUT) --print-glue $(PARAMS)
+
+# JupyterLab in the venv, for the live widgets (installed on first use only)
+lab: install
+	@$(VPY) -c "import jupyterlab" 2>/dev/null || $(VPY) -m pip install --quiet jupyterlab==4.6.6
+	$(BIN)/jupyter lab book/
 
 clean:
 	rm -rf _build build sgdlab/*.c sgdlab/*.so sgdlab/*.html *.egg-info $(CORE_STAMP)
