@@ -1,0 +1,192 @@
+"""Figures of the heavy-tailed chapter (P1 Fig. 1): landscape, exit times, histograms, trajectories."""
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from sgdlab.theory import heavy_tailed as th
+
+COLORS = {"0.28": "tab:orange", "0.5": "tab:blue", "inf": "tab:gray"}
+# P1 Fig. 1 right, dot values read off the plot (spec 2.2); the b = 0.28 value at 1e-3 hit the cap.
+PAPER_DOTS = {"inf": {0.1: 1.3e2, 0.01: 2.3e3, 0.001: 3.7e4, 1e-4: 6e5},
+              "0.5": {0.1: 9e2, 0.01: 2.8e4, 0.001: 8e5, 1e-4: 1.8e7},
+              "0.28": {0.1: 2.3e4, 0.01: 8e5}}
+FIELD_NAMES = ["Ω1 (sharp)", "Ω2 (wide)", "Ω3 (sharp)", "Ω4 (wide)"]
+
+
+def _label_b(key):
+    return "no truncation" if key == "inf" else f"b = {key}"
+
+
+def landscape(cp, bs=(0.5, 0.28), ax=None):
+    """f with its minima, saddles, fields and the jump counts l*_i for each b."""
+    ax = ax or plt.subplots(figsize=(8, 3.6))[1]
+    x = np.linspace(-th.L_PROJ, th.L_PROJ, 2000)
+    ax.plot(x, th.f(x), "k-", lw=1.5, label="f(x) (P1 Fig. 1, as printed)")
+    for k, s in enumerate(cp["s"]):
+        ax.axvline(s, color="grey", ls=":", lw=1, label="saddles s1, s2, s3" if k == 0 else None)
+    m = cp["m"]
+    ax.plot(m, th.f(m), "rv", ms=8, label="minima (numerical roots of f')")
+    for i, (mi, pm) in enumerate(zip(m, th.PAPER_CRITICAL_POINTS["m"])):
+        txt = [f"m{i + 1} = {mi:.3f}", f"f'' = {cp['f2_m'][i]:.3g}"]
+        for b in bs:
+            ls, _ = th.jump_counts(m, cp["s"], b)
+            txt.append(f"l*(b={b:g}) = {ls[i]}")
+        ax.annotate("\n".join(txt), (mi, th.f(mi)), xytext=(0, -62), textcoords="offset points",
+                    ha="center", fontsize=7.5)
+    ax.plot(th.PAPER_CRITICAL_POINTS["m"][1], th.f(th.PAPER_CRITICAL_POINTS["m"][1]), "bx", ms=8,
+            label="m2 = −0.66 as stated in P1")
+    ax.set_ylim(-1.25, 0.35)
+    ax.set_xlim(-th.L_PROJ, th.L_PROJ)
+    ax.set_xlabel("x (projection onto [−1.6, 1.6])")
+    ax.set_ylabel("f(x)")
+    ax.legend(fontsize=7.5, loc="upper center", ncol=2)
+    return ax
+
+
+def exit_times(curves, alpha, ax=None):
+    """Mean first exit step from Ω2 vs η (log-log, η decreasing to the right), fitted slopes,
+    theoretical slopes and the prefactor prediction 1/(q λ(η))."""
+    ax = ax or plt.subplots(figsize=(7.5, 5))[1]
+    for c in curves:
+        col = COLORS.get(c.key, "C3")
+        full = c.censored == 0
+        ax.errorbar(c.etas[full], c.mean[full], yerr=2 * c.se[full], fmt="o", color=col, ms=6, capsize=2,
+                    label=f"{_label_b(c.key)}: sim ({c.n_runs} runs, ±2 SE), fitted slope "
+                          f"{c.slope:.2f} ± {c.slope_se:.2f}; theory {th.slope_theory(c.l_star, alpha):.2f}")
+        if (~full).any():
+            ax.plot(c.etas[~full], c.mean[~full], "o", mfc="none", mec=col, ms=7,
+                    label=f"{_label_b(c.key)}: some runs hit the cap (lower bound)")
+        e = np.geomspace(c.etas.min(), c.etas.max(), 50)
+        if np.isfinite(c.slope):
+            ax.plot(e, np.exp(c.intercept) * e ** -c.slope, "-", color=col, lw=0.8, alpha=0.7)
+        if np.isfinite(c.prediction).all():
+            pred = th.exit_time_prediction(e, 1, c.b, alpha)
+            ax.plot(e, pred, "--", color=col, lw=1.3, label=f"{_label_b(c.key)}: 1/(q₂ λ₂(η)), q₂ = "
+                    f"{-th.q_matrix(th.critical_points()['m'], th.critical_points()['s'], c.b, alpha)[1, 1]:.3f}")
+        paper = PAPER_DOTS.get(c.key, {})
+        if paper:
+            ax.plot(list(paper), list(paper.values()), "x", color=col, ms=7, mew=1.5,
+                    label=f"{_label_b(c.key)}: P1 Fig. 1 (read off, 20 runs)" if c is curves[0] else None)
+    ax.plot([], [], "kx", label="P1 Fig. 1 dots (read off the plot)")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.invert_xaxis()
+    ax.set_xlabel("learning rate η (decreasing →)")
+    ax.set_ylabel("mean first exit time from Ω2 (steps)")
+    ax.legend(fontsize=7, loc="upper left")
+    ax.grid(True, which="both", alpha=0.25)
+    return ax
+
+
+def exit_law(curves, alpha, ax=None):
+    """Empirical CDF of q λ(η) σ at the smallest η against Exp(1) (exit theorem)."""
+    ax = ax or plt.subplots(figsize=(5.5, 4))[1]
+    t = np.linspace(0, 5, 200)
+    ax.plot(t, 1 - np.exp(-t), "k-", lw=2, label="Exp(1)")
+    for c in curves:
+        if not np.isfinite(c.prediction).all():
+            continue
+        k = int(np.argmin(c.etas))
+        z = np.sort(c.times[k] / c.mean[k])
+        ax.step(z, np.arange(1, len(z) + 1) / len(z), where="post", color=COLORS.get(c.key, "C3"),
+                label=f"{_label_b(c.key)}, η = {c.etas[k]:g}: σ / mean σ")
+    ax.set_xlim(0, 5)
+    ax.set_xlabel("exit time / its mean")
+    ax.set_ylabel("empirical CDF")
+    ax.legend(fontsize=8)
+    return ax
+
+
+def histograms(runs, cp):
+    """P1 Fig. 1 left: density of visited locations, one row per scenario, f in the last row."""
+    fig, axes = plt.subplots(len(runs) + 1, 1, figsize=(7.5, 1.6 * (len(runs) + 1)), sharex=True)
+    for ax, run in zip(axes, runs):
+        e = run.hist_edges
+        dens = run.hist / max(run.hist.sum(), 1) / np.diff(e)
+        ax.bar(e[:-1], dens, width=np.diff(e), align="edge", color="C0")
+        ax.set_yscale("log")
+        ax.set_ylim(1e-4, max(dens.max() * 3, 1))
+        ax.set_ylabel("density", fontsize=8)
+        ax.set_title(f"{run.label}: sharp fraction {run.sharp_fraction:.3f}", fontsize=9)
+        for mi in cp["m"]:
+            ax.axvline(mi, color="k", ls="--", lw=0.6)
+    x = np.linspace(-th.L_PROJ, th.L_PROJ, 800)
+    axes[-1].plot(x, th.f(x), "k-")
+    for mi in cp["m"]:
+        axes[-1].axvline(mi, color="k", ls="--", lw=0.6)
+    axes[-1].set_ylabel("f(x)", fontsize=8)
+    axes[-1].set_xlabel("x")
+    fig.tight_layout()
+    return fig
+
+
+def trajectories(runs, cp):
+    """P1 Fig. 1 middle: one (thinned) path per scenario, X_n against n."""
+    fig, axes = plt.subplots(len(runs), 1, figsize=(7.5, 1.5 * len(runs)), sharex=True)
+    for ax, run in zip(np.atleast_1d(axes), runs):
+        ax.plot(run.traj_steps, run.trajectories[0], lw=0.5, color="C0")
+        for mi in cp["m"]:
+            ax.axhline(mi, color="k", ls="--", lw=0.5)
+        for s in cp["s"]:
+            ax.axhline(s, color="grey", ls=":", lw=0.5)
+        ax.set_ylim(-th.L_PROJ, th.L_PROJ)
+        ax.set_ylabel("X_n", fontsize=8)
+        ax.set_title(f"{run.label} (every {int(run.traj_steps[1])}th step)", fontsize=9)
+    np.atleast_1d(axes)[-1].set_xlabel("step n")
+    fig.tight_layout()
+    return fig
+
+
+def occupancy_bars(runs, ax=None):
+    """Fraction of steps in each field (per path as dots, pooled as bars) vs the CTMC prediction."""
+    ax = ax or plt.subplots(figsize=(8, 4))[1]
+    n = len(runs)
+    w = 0.8 / n
+    for k, run in enumerate(runs):
+        xs = np.arange(4) + (k - (n - 1) / 2) * w
+        ax.bar(xs, run.pooled, width=w, color=f"C{k}", alpha=0.75, label=run.label)
+        for fr in run.fractions:
+            ax.plot(xs, fr, ".", color="k", ms=3)
+        if run.prediction is not None and np.all(np.isfinite(run.prediction)):
+            ax.plot(xs, run.prediction, "_", color="r", ms=16, mew=2.5,
+                    label="limiting CTMC prediction" if k == 0 else None)
+    ax.plot([], [], "k.", label="single paths")
+    ax.set_xticks(range(4))
+    ax.set_xticklabels(FIELD_NAMES)
+    ax.set_ylabel("fraction of steps")
+    ax.set_ylim(0, 1.05)
+    ax.legend(fontsize=7.5)
+    return ax
+
+
+def trajectory_scrubber(runs, cp, n_frames=20, dpi=65):
+    """Kernel-free frame scrubber: the four paths revealed up to step n (frame), with the running
+    fraction of time in the sharp fields."""
+    from sgdlab.book import scrubber
+    fig, axes = plt.subplots(len(runs), 1, figsize=(7, 1.35 * len(runs)), sharex=True, dpi=dpi)
+    lines, texts = [], []
+    T = runs[0].traj_steps
+    for ax, run in zip(axes, runs):
+        for mi in cp["m"]:
+            ax.axhline(mi, color="k", ls="--", lw=0.4)
+        (ln,) = ax.plot([], [], lw=0.6)
+        lines.append(ln)
+        texts.append(ax.text(0.01, 0.85, "", transform=ax.transAxes, fontsize=7))
+        ax.set_xlim(0, T[-1])
+        ax.set_ylim(-th.L_PROJ, th.L_PROJ)
+        ax.set_ylabel("X_n", fontsize=7)
+        ax.set_title(run.label, fontsize=8)
+    axes[-1].set_xlabel("step n")
+    fig.tight_layout()
+    cuts = np.linspace(len(T) // n_frames, len(T), n_frames).astype(int)
+
+    def update(i):
+        c = cuts[i]
+        for ln, tx, run in zip(lines, texts, runs):
+            x = run.trajectories[0][:c]
+            ln.set_data(T[:c], x)
+            sharp = np.mean((x < cp["s"][0]) | ((x > cp["s"][1]) & (x < cp["s"][2])))
+            tx.set_text(f"n = {T[c - 1]:.2e}: time in sharp fields so far {sharp:.3f}")
+        return lines
+    return scrubber(fig, update, n_frames, interval=400)

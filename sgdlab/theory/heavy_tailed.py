@@ -1,0 +1,359 @@
+"""Theory of truncated heavy-tailed SGD (Wang, Oh & Rhee, ICLR 2022 [P1]; Wang & Rhee 2025 [P2]).
+
+Everything here is closed-form or 1-D quadrature; nothing is simulated.
+
+* The 1-D four-well test function of P1 Fig. 1 (`f`, `fprime`, `fsecond`) and its critical points
+  computed numerically (`critical_points`).
+* Jump counts l*_i = ceil(r_i/b) and l_{i,j} (`jump_counts`), the typical transition graph G_b and its
+  communication classes (`transition_graph`).
+* The constants q_{i,j} of the exit theorem for l*_i = 1 (closed form) and l*_i = 2 (1-D integral),
+  `q_matrix`; the exit-time prediction E sigma_i ~ 1/(q_i lambda_i(eta)) (`exit_time_prediction`).
+* The limiting CTMC on the widest minima (truncated, irreducible), the untruncated CTMC on all minima
+  and their stationary laws (`ctmc_generator`, `stationary`, `predicted_occupancy`).
+
+Conventions: noise Z = sigma * (+-1) * W with W classical Pareto(alpha), so
+H(x) = P(|Z| > x) = (x/sigma)^-alpha for x >= sigma, p+ = p- = 1/2. A jump eta*Z has tail
+P(|eta Z| > x) = H(1/eta) x^-alpha: the Levy measure nu_alpha(dw) = alpha p+- |w|^(-alpha-1) dw is
+normalised so that nu_alpha((x, inf)) = p+ x^-alpha, and every q is in units of that normalisation.
+b = None (or inf) means no truncation.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy import integrate, optimize
+
+__all__ = ["L_PROJ", "PAPER_CRITICAL_POINTS", "f", "fprime", "fsecond", "critical_points",
+           "field_index", "radii", "jump_counts", "transition_graph", "nu_land", "q_matrix",
+           "tail_H", "time_scale", "exit_time_prediction", "ctmc_generator", "stationary",
+           "predicted_occupancy", "slope_theory", "TOY_FIG2"]
+
+L_PROJ = 1.6
+# As printed in P1 (m2 = -0.66 does not match the printed formula, which gives -0.699).
+PAPER_CRITICAL_POINTS = {"m": (-1.51, -0.66, 0.49, 1.32), "s": (-1.3, 0.2, 0.7)}
+# P1 Fig. 2 toy with three fields: distances m1->s1, s1->m2, m2->s2, s2->m3 (spec 3.3).
+TOY_FIG2 = {"m": (0.0, 0.8, 2.0), "s": (0.2, 1.7)}
+
+
+# ----------------------------------------------------------------------------- the landscape
+
+def _factors(x):
+    x = np.asarray(x, dtype=float)
+    d = np.abs(1.65 - x)
+    u = 0.01 + 4 * (x - 0.5) ** 2
+    v = 0.1 + 4 * (x + 1.5) ** 2
+    e = np.exp(-5 * (x + 0.8) ** 2)
+    g = [x + 1.6, (x + 1.3) ** 2, (x - 0.2) ** 2, (x - 0.7) ** 2, x - 1.6, (0.05 * d) ** 0.6,
+         1 + 1 / u, 1 + 1 / v, 1 - 0.25 * e]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        d6 = np.where(d > 0, 0.6 * 0.05 ** 0.6 * d ** -0.4 * np.sign(x - 1.65), 0.0)
+    dg = [np.ones_like(x), 2 * (x + 1.3), 2 * (x - 0.2), 2 * (x - 0.7), np.ones_like(x), d6,
+          -8 * (x - 0.5) / u ** 2, -8 * (x + 1.5) / v ** 2, 2.5 * (x + 0.8) * e]
+    return g, dg
+
+
+def f(x):
+    """P1's 1-D test function (Fig. 1), as printed."""
+    g, _ = _factors(x)
+    return np.prod(g, axis=0)
+
+
+def fprime(x):
+    """Analytic derivative of `f` (product rule over the nine factors, no division by a factor)."""
+    g, dg = _factors(x)
+    out = 0.0
+    for k in range(9):
+        term = dg[k]
+        for j in range(9):
+            if j != k:
+                term = term * g[j]
+        out = out + term
+    return out
+
+
+def fsecond(x, h=1e-6):
+    """f'' by a central difference of the analytic f' (error O(h^2) ~ 1e-10 relative)."""
+    x = np.asarray(x, dtype=float)
+    return (fprime(x + h) - fprime(x - h)) / (2 * h)
+
+
+def critical_points(lo=-L_PROJ, hi=L_PROJ, n_grid=32001):
+    """Roots of f' in (lo, hi), sorted and classified: dict with arrays m (minima), s (maxima).
+
+    A fine grid brackets the sign changes of f'; each root is polished with Brent's method.
+    """
+    xs = np.linspace(lo, hi, n_grid)[1:-1]
+    d = fprime(xs)
+    roots = []
+    for k in np.nonzero(np.sign(d[:-1]) * np.sign(d[1:]) < 0)[0]:
+        roots.append(optimize.brentq(fprime, xs[k], xs[k + 1], xtol=1e-14))
+    for k in np.nonzero(d == 0)[0]:
+        roots.append(float(xs[k]))
+    roots = np.array(sorted(roots))
+    curv = fsecond(roots)
+    return {"m": roots[curv > 0], "s": roots[curv < 0], "f_m": f(roots[curv > 0]),
+            "f2_m": curv[curv > 0], "f_s": f(roots[curv < 0]), "f2_s": curv[curv < 0]}
+
+
+def field_index(x, s):
+    """Index (0-based) of the attraction field (s_{i-1}, s_i) containing x."""
+    return int(np.searchsorted(np.asarray(s), x, side="right"))
+
+
+# ----------------------------------------------------------------------------- jump counts
+
+def _b(b):
+    if b is None:
+        return math.inf
+    b = float(b)
+    if not b > 0:
+        raise ValueError(f"b: truncation threshold must be > 0 (None for no truncation), got {b!r}")
+    return b
+
+
+def _edges(s):
+    return np.concatenate([[-math.inf], np.asarray(s, float), [math.inf]])
+
+
+def radii(m, s):
+    """Effective radii r_i = min(m_i - s_{i-1}, s_i - m_i) with s_0 = -inf, s_n = +inf."""
+    e = _edges(s)
+    m = np.asarray(m, float)
+    return np.minimum(m - e[:-1], e[1:] - m)
+
+
+def _ceil(d, b):
+    if math.isinf(b):
+        return 1
+    return max(1, math.ceil(d / b - 1e-12))
+
+
+def jump_counts(m, s, b):
+    """(l_star, l) with l_star[i] = ceil(r_i/b) and l[i][j] = jumps needed to reach field j from m_i
+    (0 on the diagonal). b = None: no truncation, every count is 1."""
+    b = _b(b)
+    m = list(map(float, m))
+    e = _edges(s)
+    n = len(m)
+    l = np.zeros((n, n), dtype=int)
+    for i in range(n):
+        for j in range(n):
+            if j > i:
+                l[i, j] = _ceil(e[j] - m[i], b)
+            elif j < i:
+                l[i, j] = _ceil(m[i] - e[j + 1], b)
+    lstar = np.array([min(l[i, j] for j in range(n) if j != i) for i in range(n)])
+    return lstar, l
+
+
+def _classes(adj):
+    n = len(adj)
+    reach = np.array(adj, dtype=bool) | np.eye(n, dtype=bool)
+    for k in range(n):  # transitive closure (Warshall)
+        reach = reach | (reach[:, [k]] & reach[[k], :])
+    seen, classes = set(), []
+    for i in range(n):
+        if i in seen:
+            continue
+        cls = [j for j in range(n) if reach[i, j] and reach[j, i]]
+        seen.update(cls)
+        classes.append(cls)
+    return classes, reach
+
+
+def transition_graph(m, s, b):
+    """Typical transition graph G_b (P1 Def. 1): edge i->j iff l_{i,j} = l*_i.
+
+    Returns dict: l_star, l, adjacency (bool matrix), classes (lists of 0-based indices), absorbing
+    (bool per class), irreducible, widest (indices with l* = max l*).
+    """
+    lstar, l = jump_counts(m, s, b)
+    n = len(lstar)
+    adj = np.array([[i != j and l[i, j] == lstar[i] for j in range(n)] for i in range(n)])
+    classes, reach = _classes(adj)
+    absorbing = [not any(adj[i, j] for i in c for j in range(n) if j not in c) for c in classes]
+    return {"l_star": lstar, "l": l, "adjacency": adj, "classes": classes, "absorbing": absorbing,
+            "irreducible": len(classes) == 1, "widest": [i for i in range(n) if lstar[i] == lstar.max()],
+            "reach": reach}
+
+
+# ----------------------------------------------------------------------------- the constants q
+
+def nu_land(y, lo, hi, b, alpha, p_plus=0.5, p_minus=0.5):
+    """nu_alpha({w : y + phi_b(w) in (lo, hi)}), phi_b the truncation at b (b = inf: none).
+
+    Jumps with |w| >= b land at y +- b (an atom carrying nu mass p+- b^-alpha).
+    """
+    b = _b(b)
+    tot = 0.0
+    # right jumps: landing y + min(w, b), w > 0
+    if hi > y and y + b > lo:
+        a0 = max(lo - y, 0.0)
+        t = p_plus * a0 ** -alpha if a0 > 0 else math.inf
+        if hi - y <= b:
+            t -= p_plus * (hi - y) ** -alpha
+        tot += t
+    # left jumps: landing y - min(w, b)
+    if lo < y and y - b < hi:
+        a0 = max(y - hi, 0.0)
+        t = p_minus * a0 ** -alpha if a0 > 0 else math.inf
+        if y - lo <= b:
+            t -= p_minus * (y - lo) ** -alpha
+        tot += t
+    return tot
+
+
+def _q_two_jumps(i, j, m, e, b, alpha):
+    """q_{i,j} for l*_i = 2 (1-D): first jump from m_i beyond y, gradient flow back through y (time
+    dy/|f'(y)|), second jump from y lands in field j. By parts, the nu mass of first jumps that pass
+    y is p+- |y - m|^-alpha (the atom at +-b included for |y - m| <= b), so
+
+        q_{i,j} = int_{m-b}^{m+b} nu(first jump passes y) * nu_land(y -> field j) / |f'(y)| dy.
+    """
+    mi = m[i]
+    lo_i, hi_i = e[i], e[i + 1]
+    total = 0.0
+    for side in (+1, -1):
+        end = mi + side * b
+        end = min(end, hi_i) if side > 0 else max(end, lo_i)
+        a, c = (mi, end) if side > 0 else (end, mi)
+        # nu_land(y -> field j) vanishes unless field j is within b of y: restrict to where it can live
+        brk = sorted({x for x in (e[j] + b, e[j] - b, e[j + 1] - b, e[j + 1] + b) if a < x < c})
+
+        def integrand(y):
+            g = nu_land(y, e[j], e[j + 1], b, alpha)
+            if g == 0.0:
+                return 0.0
+            return 0.5 * abs(y - mi) ** -alpha * g / abs(float(fprime(y)))
+        val, _ = integrate.quad(integrand, a, c, points=brk or None, limit=400, epsabs=1e-11, epsrel=1e-10)
+        total += val
+    return total
+
+
+def q_matrix(m, s, b, alpha):
+    """Matrix Q0[i, j] = q_{i,j} (i != j) of the exit theorem, in units of lambda_i(eta); NaN rows for
+    fields with l*_i >= 3 (no closed form implemented). Diagonal = -q_i."""
+    b = _b(b)
+    m = np.asarray(m, float)
+    e = _edges(s)
+    lstar, l = jump_counts(m, s, b)
+    n = len(m)
+    Q = np.full((n, n), np.nan)
+    for i in range(n):
+        if lstar[i] >= 3:
+            continue
+        for j in range(n):
+            if j == i:
+                continue
+            if l[i, j] > lstar[i]:
+                Q[i, j] = 0.0
+            elif lstar[i] == 1:
+                Q[i, j] = nu_land(m[i], e[j], e[j + 1], b, alpha)
+            else:
+                Q[i, j] = _q_two_jumps(i, j, m, e, b, alpha)
+        Q[i, i] = -np.sum(np.delete(Q[i], i))
+    return Q
+
+
+def tail_H(x, alpha, scale=0.1):
+    """H(x) = P(|Z| > x) for Z = scale * (+-1) * Pareto(alpha)."""
+    x = np.asarray(x, float)
+    return np.where(x >= scale, (x / scale) ** -alpha, 1.0)
+
+
+def time_scale(eta, l_star, alpha, scale=0.1):
+    """lambda_l(eta) = H(1/eta) (H(1/eta)/eta)^(l-1): the exit rate per step is ~ q * lambda."""
+    h = tail_H(1.0 / np.asarray(eta, float), alpha, scale)
+    return h * (h / np.asarray(eta, float)) ** (l_star - 1)
+
+
+def slope_theory(l_star, alpha):
+    """Exponent beta in E sigma ~ (1/eta)^beta: 1 + l*(alpha - 1)."""
+    return 1 + l_star * (alpha - 1)
+
+
+def exit_time_prediction(eta, field, b, alpha, scale=0.1, cp=None):
+    """1/(q_i lambda_i(eta)) for field i (0-based); NaN if l*_i >= 3."""
+    cp = cp or critical_points()
+    lstar, _ = jump_counts(cp["m"], cp["s"], b)
+    Q = q_matrix(cp["m"], cp["s"], b, alpha)
+    q = -Q[field, field]
+    return 1.0 / (q * time_scale(eta, lstar[field], alpha, scale))
+
+
+# ----------------------------------------------------------------------------- limiting CTMCs
+
+def ctmc_generator(m, s, b, alpha):
+    """Generator of the limiting Markov jump process and its state set.
+
+    Untruncated: all minima, Q = q_{i,j} (time unit 1/H(1/eta) steps).
+    Truncated, irreducible: the widest minima V*, Q_ij = q_{i,j} + sum_{k not in V*} q_{i,k} p_{k,j}
+    with p_{k,j} the absorption probabilities of the embedded chain q_{k,j}/q_k into V*
+    (time unit 1/lambda*(eta) steps). Returns (Q, states)."""
+    Q0 = q_matrix(m, s, b, alpha)
+    n = len(m)
+    if math.isinf(_b(b)):
+        return Q0, list(range(n))
+    g = transition_graph(m, s, b)
+    V = g["widest"]
+    T = [k for k in range(n) if k not in V]
+    if np.isnan(Q0[V]).any() or np.isnan(Q0[T]).any():
+        raise ValueError("b: the CTMC needs q constants with l* <= 2 (l* >= 3 has no closed form here)")
+    P = -Q0 / np.diag(Q0)[:, None]
+    np.fill_diagonal(P, 0.0)
+    if T:
+        A = np.eye(len(T)) - P[np.ix_(T, T)]
+        absorb = np.linalg.solve(A, P[np.ix_(T, V)])  # (|T|, |V|)
+    Q = np.zeros((len(V), len(V)))
+    for a, i in enumerate(V):
+        for c, j in enumerate(V):
+            if i != j:
+                Q[a, c] = Q0[i, j] + (sum(Q0[i, k] * absorb[t, c] for t, k in enumerate(T)) if T else 0.0)
+        Q[a, a] = -np.sum(Q[a])
+    return Q, V
+
+
+def stationary(Q):
+    """Stationary law of an irreducible generator: pi Q = 0, sum pi = 1."""
+    n = len(Q)
+    A = np.vstack([np.asarray(Q).T, np.ones(n)])
+    rhs = np.zeros(n + 1)
+    rhs[-1] = 1.0
+    return np.linalg.lstsq(A, rhs, rcond=None)[0]
+
+
+def predicted_occupancy(b, alpha, x0, cp=None):
+    """Predicted long-run fraction of time in each field (limit eta -> 0 of the time-scaled process).
+
+    * no truncation: stationary law of the CTMC on all minima;
+    * truncated, irreducible G_b: stationary law of the CTMC on V*, zero elsewhere;
+    * truncated, reducible: the absorbing class reached from the start's field. If that class is
+      reached with certainty (it is the start's own class, or the only absorbing class reachable), the
+      prediction is the stationary law on the class's widest minima (a point mass if there is one);
+      otherwise the mixture depends on constants not computed here and NaNs are returned.
+    """
+    cp = cp or critical_points()
+    m, s = cp["m"], cp["s"]
+    n = len(m)
+    out = np.zeros(n)
+    b = _b(b)
+    if math.isinf(b):
+        return stationary(q_matrix(m, s, b, alpha))
+    g = transition_graph(m, s, b)
+    if g["irreducible"]:
+        Q, V = ctmc_generator(m, s, b, alpha)
+        out[V] = stationary(Q)
+        return out
+    i0 = field_index(x0, s)
+    reach = g["reach"]
+    targets = [c for c, ab in zip(g["classes"], g["absorbing"]) if ab and reach[i0, c[0]]]
+    if len(targets) != 1:
+        return np.full(n, np.nan)
+    cls = targets[0]
+    lmax = max(g["l_star"][k] for k in cls)
+    V = [k for k in cls if g["l_star"][k] == lmax]
+    if len(V) == 1:
+        out[V[0]] = 1.0
+        return out
+    return np.full(n, np.nan)
