@@ -27,7 +27,8 @@ from scipy import integrate, optimize
 __all__ = ["L_PROJ", "PAPER_CRITICAL_POINTS", "f", "fprime", "fsecond", "critical_points",
            "field_index", "radii", "jump_counts", "transition_graph", "nu_land", "q_matrix",
            "tail_H", "time_scale", "exit_time_prediction", "ctmc_generator", "stationary",
-           "predicted_occupancy", "slope_theory", "TOY_FIG2"]
+           "predicted_occupancy", "slope_theory", "TOY_FIG2", "two_jump_constant",
+           "competing_exit_probability"]
 
 L_PROJ = 1.6
 # As printed in P1 (m2 = -0.66 does not match the printed formula, which gives -0.699).
@@ -357,3 +358,22 @@ def predicted_occupancy(b, alpha, x0, cp=None):
         out[V[0]] = 1.0
         return out
     return np.full(n, np.nan)
+
+
+def two_jump_constant(i, j, b, alpha, cp=None):
+    """Two-jump constant q^(2)_{i,j} (0-based fields): the mu-measure of 'first jump stays in Omega_i,
+    flow back, second jump lands in Omega_j' (the l* = 2 integral), whatever l*_i is. With l*_i = 1
+    and l_{i,j} = 2 it gives the rate, in units of H(1/eta)^2/eta, of the *atypical* two-jump exit
+    that the limit eta -> 0 discards."""
+    cp = cp or critical_points()
+    return _q_two_jumps(i, j, np.asarray(cp["m"], float), _edges(cp["s"]), _b(b), alpha)
+
+
+def competing_exit_probability(eta, i, j, b, alpha, scale=0.1, cp=None):
+    """P(first exit from Omega_i lands in Omega_j) when field i is left with one jump (rate q_i H) but
+    field j needs two (rate q^(2)_{i,j} H^2/eta): first order in each rate,
+    p = q2 H/eta / (q_i + q2 H/eta), -> 0 like eta^(alpha-1)."""
+    cp = cp or critical_points()
+    q1 = -q_matrix(cp["m"], cp["s"], b, alpha)[i, i]
+    r2 = two_jump_constant(i, j, b, alpha, cp) * tail_H(1.0 / np.asarray(eta, float), alpha, scale) / np.asarray(eta, float)
+    return r2 / (q1 + r2)
