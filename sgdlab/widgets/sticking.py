@@ -22,6 +22,9 @@ def offsets_around(y, n=7):
 
 def draw(a, b, law, scale, alpha, eps, y, n_runs=2000, seed=0):
     """One explorer frame: SGD and oracle h at offsets around y, with theory curves."""
+    if abs(y) * eps >= ex.DELTA:
+        print(f"Not simulated: offset y: |y| eps must be < {ex.DELTA}, got y = {y:g}, eps = {eps:g}")
+        return None
     ys = [v for v in offsets_around(y) if abs(v) * eps < ex.DELTA]
     try:
         ex.validate_parameters(eps, a, b, law, scale, alpha, ys, n_runs, seed)
