@@ -347,8 +347,10 @@ def agreement(P, z, *, kink, oracle, ref, conventions, diffusion, windows, dirs,
     for conv, r in conventions.items():
         R.close(f"C3 convention {th.CONVENTIONS[conv]}: Laplace β=1 h(0)", th.laplace_split_at_kink(a, b, 1.0, conv),
                 r.p_right[0], r.se[0], 3.0 * eps)
-    R.close("C3 diffusion limit, Gaussian σ=20: h(0) = b/(a+b)", b / (a + b), diffusion.p_right[0],
-            diffusion.se[0], 0.006, note="allowance 0.006 (finite σ, spec)")
+    for d in diffusion:
+        where = f"oracle K={d.meta['K']:g}" if "K" in d.meta else f"SGD ε={d.meta['eps']:g}"
+        R.close(f"C3 diffusion limit, Gaussian σ={d.meta['scale']:g}, {where}: h(0) = b/(a+b)", b / (a + b),
+                d.p_right[0], d.se[0], 0.006, note="allowance 0.006 (finite σ, spec)")
     # no sticking at the sharp max: E[eps tau] at the two smallest eps vs the flow time
     for kt in kink_times:
         h = float(kt.p_right[-1])
