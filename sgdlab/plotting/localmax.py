@@ -54,6 +54,12 @@ def paradox(par, ax=None):
     return ax
 
 
+def _nz(x, floor=0.5):
+    """Heights for a log axis: entries below `floor` are not drawn (NaN)."""
+    x = np.asarray(x, float)
+    return np.where(x >= floor, x, np.nan)
+
+
 def _hist_counts(values, edges):
     v = values[np.isfinite(values)]
     return np.histogram(v, bins=edges)[0]      # values outside the window are not counted
@@ -65,14 +71,14 @@ def fig1(quad, quart):
     centres = 0.5 * (edges[1:] + edges[:-1])
     fig, axes = plt.subplots(1, 2, figsize=(11, 4), sharey=True)
     n = quad.final.size
-    axes[0].bar(centres, np.maximum(_hist_counts(quad.final, edges), 0.5), width=np.diff(edges),
+    axes[0].bar(centres, _nz(_hist_counts(quad.final, edges)), width=np.diff(edges),
                 color="C0", alpha=0.7, label=f"simulated, {n} runs")
     exp_ = th.bin_probs(edges, quad.a, quad.lr, quad.steps) * n
-    axes[0].plot(centres, np.maximum(exp_, 0.5), "k_", ms=10, mew=2, label="exact expected count")
+    axes[0].plot(centres, _nz(exp_, 0.1), "k_", ms=10, mew=2, label="exact expected count (≥ 0.1 shown)")
     axes[0].set_title(f"quadratic $xw^2/2$, step {quad.steps}: "
                       f"{100 * quad.frac_at_max:.1f}% within {quad.eps:g} of 0")
     m = quart.final.size
-    axes[1].bar(centres, np.maximum(_hist_counts(quart.final, edges), 0.5), width=np.diff(edges),
+    axes[1].bar(centres, _nz(_hist_counts(quart.final, edges)), width=np.diff(edges),
                 color="C2", alpha=0.7, label=f"simulated, {m - quart.n_diverged} of {m} runs (rest diverged)")
     for r in th.quartic_minima(quart.a, quart.c):
         axes[1].axvline(r, color="C3", ls="--", lw=1)
@@ -81,8 +87,8 @@ def fig1(quad, quart):
                       f"{quart.n_diverged} diverged")
     for ax in axes:
         ax.set_yscale("log")
-        ax.set_ylim(0.4, 2 * n)
-        ax.set_xlabel("w (bins of width 0.05; counts < 1 drawn at 0.5)")
+        ax.set_ylim(0.08, 2 * n)
+        ax.set_xlabel("w (bins of width 0.05)")
         ax.legend(fontsize=8, loc="upper left")
     axes[0].set_ylabel("number of runs")
     fig.suptitle(f"Fig. 1: a = {quad.a:g}, λ = {quad.lr:g}, w₀ ~ U[−1, 1]")
@@ -172,18 +178,18 @@ def fig1_animation(quad, dpi=70):
                   label="simulated")
     marks, = ax.plot(centres, np.ones_like(centres), "k_", ms=10, mew=2, label="exact expected count")
     ax.set_yscale("log")
-    ax.set_ylim(0.4, 2 * n)
+    ax.set_ylim(0.08, 2 * n)
     ax.set_xlabel("w")
-    ax.set_ylabel("number of runs (counts < 1 drawn at 0.5)")
+    ax.set_ylabel("number of runs")
     ax.legend(fontsize=8, loc="upper left")
     title = ax.set_title("")
 
     def draw(k):
         t = int(quad.snap_steps[k])
         cnt = _hist_counts(quad.snapshots[:, k], edges)
-        for b, h in zip(bars, np.maximum(cnt, 0.5)):
-            b.set_height(h)
-        marks.set_ydata(np.maximum(th.bin_probs(edges, quad.a, quad.lr, t) * n, 0.5))
+        for b, h in zip(bars, cnt):
+            b.set_height(h if h > 0 else 1e-3)    # below the axis: not visible
+        marks.set_ydata(_nz(th.bin_probs(edges, quad.a, quad.lr, t) * n, 0.1))
         title.set_text(f"a = {quad.a:g}, λ = {quad.lr:g}: step t = {t}")
         return bars, marks, title
 

@@ -60,7 +60,13 @@ def fourth_moment(a, lr, t, w0=1.0):
 def log_scales(a, lr, t):
     """(ln m_k, P(K = k)) for k = 0..t: ln|w_t / w_0| = ln m_k with probability P(K = k)."""
     t = _check_t(t)
-    return log_ratio_law(a, lr, t)
+    # Not quadratic.log_ratio_law: at lr = 1 it computes 0 * ln 0 = nan for k = 0 (reported to the
+    # lead); here a term with k = 0 (or t - k = 0) contributes exactly 0.
+    k = np.arange(t + 1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        l1, l2 = np.log(abs(1 - lr)), np.log(abs(1 - lr * (a - 1)))
+        vals = np.where(k > 0, k * l1, 0.0) + np.where(t - k > 0, (t - k) * l2, 0.0)
+    return vals, stats.binom.pmf(k, t, 0.5)
 
 
 def prob_abs_le(eps, a, lr, t, w0_max=1.0):
