@@ -43,6 +43,8 @@ def validate_parameters(a, lr, b, n_runs, steps, seed):
     lr = th.check_lr(lr)
     if lr >= 1.0:
         raise ValueError(f"lr: must be < 1 (the proof and the figures concern small learning rates), got {lr}")
+    if isinstance(b, str) and b.strip().lower() in ("none", "null", ""):
+        b = None                      # papermill -p b None passes the string
     if b is None:
         b = th.default_b(lr)
         if b <= 0:
@@ -223,7 +225,7 @@ def agreement(pair, sweep, trans, fd_h=1e-5):
                  "theory": "> 0", "simulation": mu_paper, "tolerance": "sign", "passed": mu_paper > 0})
     # 3. the simulation at the chapter's parameters
     lab, frac = classify(pair.sgd.final, a)
-    if lr <= lb:
+    if th.proof_mu(lr, b) < 0:
         # Eq. 90 is a rigorous bound: P(|w1,t| > TOL) <= p = P(prod r_i > TOL). Runs are independent, so the
         # count of runs with |w1,t| > TOL is stochastically below Bin(n, p); its 1 - 1e-5 quantile is the limit.
         p = th.proof_tail_bound(lr, steps, TOL, b)

@@ -70,14 +70,14 @@ def fig3(pair, steps_show=None):
     ss = list(pair.sgd.snapshot_steps)
     if steps_show is None:
         steps_show = [0, 2, P["steps"]]
-    fig, axes = plt.subplots(2, len(steps_show), figsize=(4.0 * len(steps_show), 8.4))
+    fig, axes = plt.subplots(2, len(steps_show), figsize=(3.9 * len(steps_show) + 1.2, 8.0), layout="constrained")
     for row, (res, name) in enumerate([(pair.sgd, "SGD"), (pair.gd, "GD")]):
         for col, s in enumerate(steps_show):
             ax = axes[row, col]
             im = _heat(ax, res.snapshots[:, ss.index(s)], P["a"], vmax=P["n_runs"])
             ax.set_title(f"{name}, step {s}")
     axes[0, 0].legend(loc="lower left", fontsize=7, framealpha=0.9)
-    fig.colorbar(im, ax=axes, shrink=0.6, label="runs per bin (of %d)" % P["n_runs"])
+    fig.colorbar(im, ax=axes, shrink=0.5, label="runs per bin (of %d)" % P["n_runs"])
     fig.suptitle(rf"$a={P['a']:g}$, $\lambda={P['lr']:g}$, $b={P['b']:.4g}$, {P['n_runs']} runs, "
                  r"$x=\pm1$; SGD (top) and GD (bottom) from the same initial points")
     return fig
@@ -89,12 +89,12 @@ def proof_exponent(lr_bound, lr_max=0.25):
     mu = np.array([th.proof_mu(x) for x in lrs])
     mu_p = np.array([th.proof_mu_printed(x) for x in lrs])
     fig, ax = plt.subplots(figsize=(7, 4))
-    ax.plot(lrs, mu, label=r"corrected: $\frac12\ln[16\lambda\max(|1-2\lambda|,|1-10\lambda|)]$")
-    ax.plot(lrs, mu_p, "--", label=r"Eq. 92 as printed: $\frac12\ln[8\lambda\max(\cdot)]$")
+    ax.plot(lrs, mu, label=r"corrected: $\frac{1}{2}\ln[16\lambda\max(|1-2\lambda|,|1-10\lambda|)]$")
+    ax.plot(lrs, mu_p, "--", label=r"Eq. 92 as printed: $\frac{1}{2}\ln[8\lambda\max(\cdot)]$")
     ax.axhline(0, color="k", lw=0.8)
-    ax.axvline(lr_bound, color="tab:blue", ls=":", label=rf"corrected bound $(2-\sqrt2)/8={lr_bound:.4f}$")
+    ax.axvline(lr_bound, color="tab:blue", ls=":", label=rf"corrected bound $(2-\sqrt{{2}})/8={lr_bound:.4f}$")
     ax.axvline(th.LR_BOUND_PAPER, color="tab:orange", ls=":",
-               label=rf"Eq. 93: $(1+\sqrt6)/20={th.LR_BOUND_PAPER:.4f}$")
+               label=rf"Eq. 93: $(1+\sqrt{{6}})/20={th.LR_BOUND_PAPER:.4f}$")
     ax.axvspan(1 / 6, lr_max, color="0.9", label=r"$b=1/\lambda-6\leq0$")
     ax.set_xlabel(r"learning rate $\lambda$")
     ax.set_ylabel(r"$\mathbb{E}\ln r_t$ (per step)")
