@@ -61,7 +61,7 @@ def convergence_window(windows, alpha):
         c = f"C{k}"
         lab = f"{w['label']}, ε={w['eps']:g}"
         axes[0].errorbar(w["ode_times"], w["p_min"], yerr=2 * w["p_min_se"], fmt="o-", color=c, ms=4,
-                         label=lab)
+                         label=f"{lab}, r = {w['radius']:g}")
         axes[1].errorbar(w["ode_times"], w["p_neg"], yerr=2 * w["p_neg_se"], fmt="o", color=c, ms=4, label=lab)
         if w["law"] == "stable":
             tt = np.geomspace(0.1, max(w["ode_times"]) * 1.2, 200)
@@ -70,7 +70,7 @@ def convergence_window(windows, alpha):
     for ax in axes:
         ax.set_xscale("log")
         ax.set_xlabel("ODE time ε·n")
-    axes[0].set_ylabel(f"P(|X_n − 1| < {windows[0]['radius']})")
+    axes[0].set_ylabel(r"$P(|X_n - 1| < r)$")
     axes[0].set_title("at the basin's minimum", fontsize=10)
     axes[1].set_ylabel("P(X_n < 0)  (wrong basin)")
     axes[1].set_title("pushed into the other basin", fontsize=10)
@@ -139,7 +139,9 @@ def kink_split(sgd, oracle, a, b, law, scale, alpha, y_grid=None):
     yy = np.linspace(min(-4, sgd.offsets.min() - 1), max(4, sgd.offsets.max() + 1), 400)
     yy = yy[yy != 0]
     if law == "laplace":
-        ax.plot(yy, th.laplace_split(yy, a, b, scale), "k-", lw=1.2, label="exact Laplace formula (T5)")
+        for k, part in enumerate([yy[yy < 0], yy[yy > 0]]):   # h jumps at y = 0: draw the two branches apart
+            ax.plot(part, th.laplace_split(part, a, b, scale), "k-", lw=1.2,
+                    label="exact Laplace formula (T5)" if k == 0 else None)
         ax.plot([0], [th.laplace_split(0.0, a, b, scale)], "k*", ms=10, label="exact h(0), f'(M) := 0")
     sig = scale * (math.sqrt(2) if law == "laplace" else 1.0)
     if law != "stable":
@@ -173,10 +175,12 @@ def heavy_tail_signature(rows_by_law, b, alpha):
         p = np.array([r["p_left"] for r in rows])
         se = np.array([r["se"] for r in rows])
         pos = p > 0
-        ax.errorbar(y[pos], p[pos], yerr=2 * se[pos], fmt="o", color=c, ms=6, label=f"SGD, {law}: P(left)")
-        for yv, nv in zip(y[~pos], [r["n"] for r in rows if r["p_left"] == 0]):
-            ax.plot([yv], [3.0 / nv], "v", color=c, ms=7,
-                    label=f"SGD, {law}: 0 of {nv} left (95% upper bound 3/n)")
+        if np.any(pos):
+            ax.errorbar(y[pos], p[pos], yerr=2 * se[pos], fmt="o", color=c, ms=6, label=f"SGD, {law}: P(left) (±2 SE)")
+        if np.any(~pos):
+            nv = np.array([r["n"] for r in rows])[~pos]
+            ax.plot(y[~pos], 3.0 / nv, "v", color=c, ms=7,
+                    label=f"SGD, {law}: no run ended left; 95% upper bound 3/n")
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_ylim(1e-6, 1)
@@ -195,7 +199,7 @@ def metastable_chain(chain):
     xx = np.linspace(0, s.max(), 200)
     axes[0].plot(xx, np.exp(-xx), "k-", label="Exp(1) (T2)")
     axes[0].set_yscale("log")
-    axes[0].set_xlabel("exit step × predicted rate 2C_α(2ε)^α")
+    axes[0].set_xlabel(r"exit step × predicted rate $2C_\alpha(2\varepsilon)^\alpha$")
     axes[0].set_ylabel("density")
     axes[0].legend(fontsize=8)
     k = np.arange(1, 6)
