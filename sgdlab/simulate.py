@@ -389,7 +389,7 @@ def simulate(landscape, *, lr, steps, w0, n_runs=None, landscape_params=None, da
         dim=dim, steps=steps, n_runs=n_runs, final=sq(w), diverged=div,
         diverged_step=np.where(div, stop_step, -1), stop_step=stop_step,
         snapshot_steps=snap_steps, snapshots=sq(snaps[:, :snap_steps.size]) if snap_steps.size else None,
-        trajectory_steps=np.arange(n_frames) * thin, trajectories=sq(traj) if n_traj else None,
+        trajectory_steps=np.arange(n_frames if n_traj else 0) * thin, trajectories=sq(traj) if n_traj else None,
         exit_step=exit_step if ex[0] else None, exit_state=sq(exit_state) if ex[0] else None,
         hit_step=hit_step if tr else None, hit_index=hit_index if tr else None,
         occupancy_edges=occ_edges if occupancy_edges is not None else None,

@@ -56,6 +56,16 @@ def test_records_are_consistent():
     assert res.occupancy.shape == (n, 4)
 
 
+def test_no_trajectory_allocates_nothing():
+    # A huge step budget with early stopping must cost nothing up front: no per-step arrays when no
+    # trajectory is asked for (this used to build arange(steps + 1): 8 GB for steps = 1e9).
+    res = sgdlab.simulate("double_well", lr=0.1, steps=10**12, w0=np.array([0.5, -0.5]),
+                          targets=[sgdlab.Interval(0.99, 1.01), sgdlab.Interval(-1.01, -0.99)],
+                          stop_at_target=True, seed=0)
+    assert res.trajectories is None and res.trajectory_steps.size == 0
+    assert (res.hit_step > 0).all() and (res.stop_step == res.hit_step).all()
+
+
 def test_targets_and_stop():
     res = sgdlab.simulate("double_well", lr=0.01, steps=5000, w0=np.array([0.3, -0.3, 0.0]),
                           optimizer="gd", targets=[sgdlab.Interval(0.9, 1.1), sgdlab.Interval(-1.1, -0.9)],
