@@ -25,14 +25,19 @@ LR_BOUND_PAPER = (1.0 + math.sqrt(6.0)) / 20.0
 
 
 def check_a(a):
-    """a must be a finite number in (0, 2): for a >= 2 the 'flat minima' (+-1/sqrt2, 0) are saddles."""
+    """a must be a finite number in (0, 1].
+
+    a > 0 makes (0, +-sqrt((1+a)/2)) the sharper minima; a <= 1 keeps them inside the box |w_i| <= 1 that
+    Prop. 4 imposes (for a > 1 they lie outside it and the projected iterates stop on the edge w2 = +-1;
+    for a >= 2 the points (+-1/sqrt 2, 0) are not even minima).
+    """
     try:
         a = float(a)
     except (TypeError, ValueError):
         raise ValueError(f"a: must be a number, got {a!r}") from None
-    if not math.isfinite(a) or not 0.0 < a < 2.0:
-        raise ValueError(f"a: must lie in (0, 2) (a > 0 makes (0, +-sqrt((1+a)/2)) the sharper minima; "
-                         f"for a >= 2 the points (+-1/sqrt 2, 0) are no longer minima), got {a!r}")
+    if not math.isfinite(a) or not 0.0 < a <= 1.0:
+        raise ValueError(f"a: must lie in (0, 1] (a > 0 makes (0, +-sqrt((1+a)/2)) the sharper minima; for "
+                         f"a > 1 they lie outside the box |w_i| <= 1 of Prop. 4), got {a!r}")
     return a
 
 
@@ -76,7 +81,7 @@ def hessian(w1, w2, a):
 
 
 def critical_points(a):
-    """All nine critical points of E L for 0 < a < 2, classified.
+    """All nine critical points of E L for 0 < a <= 1 (all inside the box), classified.
 
     Axis points: origin (maximum), flat minima (+-1/sqrt2, 0), sharp minima (0, +-sqrt((1+a)/2)).
     Off-axis: 4w1^2 + 12w2^2 = 2 and 12w1^2 + 4w2^2 = 2 + 2a give w1^2 = (2+3a)/16, w2^2 = (2-a)/16

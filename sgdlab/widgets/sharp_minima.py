@@ -36,7 +36,7 @@ def draw(a, lr, b_auto, b, steps, n_runs=1000, seed=0):
 
 def explorer(a=0.5, lr=0.05, b=None, steps=10000, n_runs=1000, seed=0):
     """Sliders for a, lr, b (or b = 1/lr - 6) and steps; the core re-simulates on every change."""
-    wa = W.FloatSlider(value=a, min=0.05, max=1.95, step=0.05, description="a", continuous_update=False)
+    wa = W.FloatSlider(value=a, min=0.05, max=1.0, step=0.05, description="a", continuous_update=False)
     wlr = W.FloatSlider(value=lr, min=0.005, max=0.3, step=0.005, readout_format=".3f",
                         description="λ", continuous_update=False)
     wauto = W.Checkbox(value=b is None, description="b = 1/λ − 6")
