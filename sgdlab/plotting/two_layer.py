@@ -1,6 +1,8 @@
 """Figures of the two-layer-network chapter. Every function returns the matplotlib Figure."""
 from __future__ import annotations
 
+import math
+
 import matplotlib.pyplot as plt
 import numpy as np
 
@@ -24,27 +26,35 @@ def landscape(a):
     Right: the expected loss along the balanced line u = w = t (a quartic with a local maximum at 0)
     and along the antibalanced line u = -w = t."""
     fig, (ax, bx) = plt.subplots(1, 2, figsize=(10.5, 4.2))
-    g = np.linspace(-1.5, 1.5, 301)
+    lim = 1.0
+    g = np.linspace(-lim, lim, 301)
     U, Wg = np.meshgrid(g, g)
     L = th.expected_loss(a, U, Wg) - th.expected_loss(a, 0.0, 0.0)
-    cs = ax.contourf(U, Wg, L, levels=np.linspace(-0.02, 1.0, 26), cmap="viridis", extend="both")
+    c = th.mean_c(a)
+    top = max(4 * c * c, 0.02)
+    cs = ax.contourf(U, Wg, L, levels=np.linspace(-c * c / 2, top, 25), cmap="viridis", extend="max")
     fig.colorbar(cs, ax=ax, label="E ℓ(u, w) − E ℓ(0, 0)")
-    _hyperbola(ax, a, 1.5, color="w", lw=1.5, label=f"minima u·w = E[c] = {th.mean_c(a):g}")
-    ax.annotate("", xy=(0.9, 0.9), xytext=(0, 0), arrowprops=dict(arrowstyle="->", color="C1", lw=2))
-    ax.annotate("", xy=(0.9, -0.9), xytext=(0, 0), arrowprops=dict(arrowstyle="->", color="C3", lw=2))
-    ax.text(0.95, 0.75, "h = u + w\n(curvature −E[c])", color="C1", fontsize=8)
-    ax.text(0.55, -1.25, "m = u − w\n(curvature +E[c])", color="C3", fontsize=8)
+    ax.contour(U, Wg, L, levels=[0.0], colors="grey", linewidths=0.6)
+    _hyperbola(ax, a, lim, color="w", lw=1.5, label=f"minima u·w = E[c] = {c:g}")
+    ax.annotate("", xy=(0.6, 0.6), xytext=(0, 0), arrowprops=dict(arrowstyle="->", color="C1", lw=2))
+    ax.annotate("", xy=(0.6, -0.6), xytext=(0, 0), arrowprops=dict(arrowstyle="->", color="C3", lw=2))
+    ax.text(-0.1, 0.85, "h = u + w: curvature −E[c]", color="C1", fontsize=8,
+            bbox=dict(fc="w", ec="none", alpha=0.7))
+    ax.text(0.05, -0.75, "m = u − w: curvature +E[c]", color="C3", fontsize=8,
+            bbox=dict(fc="w", ec="none", alpha=0.7))
     ax.plot(0, 0, "ro", ms=6, label="origin: strict saddle")
-    ax.set_xlim(-1.5, 1.5); ax.set_ylim(-1.5, 1.5); ax.set_aspect("equal")
+    ax.set_xlim(-lim, lim); ax.set_ylim(-lim, lim); ax.set_aspect("equal")
     ax.set_xlabel("u (second-layer weight)"); ax.set_ylabel("w (first-layer weight)")
-    ax.legend(fontsize=7, loc="lower left")
-    t = np.linspace(-1.0, 1.0, 400)
+    ax.legend(fontsize=7, loc="upper left")
+    r = 2.2 * math.sqrt(th.mean_c(a))
+    t = np.linspace(-r, r, 400)
     base = th.expected_loss(a, 0.0, 0.0)
     bx.plot(t, th.expected_loss(a, t, t) - base, "C1", label="balanced line u = w = t: ½t⁴ − E[c]t²")
     bx.plot(t, th.expected_loss(a, t, -t) - base, "C3", label="antibalanced u = −w = t: ½t⁴ + E[c]t²")
     bx.axhline(0, color="grey", lw=0.5)
     bx.set_xlabel("t"); bx.set_ylabel("E ℓ − E ℓ(0, 0)")
-    bx.set_ylim(-0.02, 0.15)
+    cc = th.mean_c(a)
+    bx.set_ylim(-0.8 * cc * cc, 2.5 * cc * cc)
     bx.legend(fontsize=8)
     bx.set_title("along the balanced line 0 is a local maximum", fontsize=9)
     fig.tight_layout()
@@ -156,7 +166,7 @@ def batch_figure(a, lr, rows, max_s=64):
     bx.set_ylabel("Λ_h(S) (per step)", color="C1")
     h1, l1 = ax.get_legend_handles_labels()
     h2, l2 = bx.get_legend_handles_labels()
-    ax.legend(h1 + h2, l1 + l2, fontsize=8, loc="center right")
+    ax.legend(h1 + h2, l1 + l2, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2)
     ax.set_title(f"a = {a:g}, λ = {lr:g}", fontsize=9)
     fig.tight_layout()
     return fig
@@ -164,7 +174,7 @@ def batch_figure(a, lr, rows, max_s=64):
 
 def scrub(a, outcomes, snapshot_steps, n_show=400):
     """Kernel-free frame scrubber over the snapshots: (u, w) clouds of the three methods."""
-    fig, axes = plt.subplots(1, 3, figsize=(12, 4.2))
+    fig, axes = plt.subplots(1, 3, figsize=(12, 4.2), dpi=72)
     arts = []
     for ax, o, col in zip(axes, outcomes, COLORS):
         _hyperbola(ax, a, 2.0, color="k", lw=0.8, ls="--")
