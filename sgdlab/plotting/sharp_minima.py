@@ -53,12 +53,12 @@ def landscape(a):
     return fig
 
 
-def _heat(ax, pts, a, bins=60, vmax=None):
+def _heat(ax, pts, a, bins=60, vmax=None, levels=24):
     pts = pts[np.all(np.isfinite(pts), axis=1)]
     H, xe, ye = np.histogram2d(pts[:, 0], pts[:, 1], bins=bins, range=[[-1, 1], [-1, 1]])
     H = np.ma.masked_equal(H.T, 0)
     im = ax.pcolormesh(xe, ye, H, cmap="inferno_r", norm=LogNorm(vmin=1, vmax=vmax or max(2, H.max())))
-    _contours(ax, a)
+    _contours(ax, a, levels=levels)
     _minima(ax, a)
     return im
 
@@ -134,17 +134,21 @@ def sweep(sw, trans, lr_bound, lr_c=None, lr_mark=None):
     return fig
 
 
-def scrubber_frames(pair):
-    """(fig, update, n_frames) for `sgdlab.book.scrubber`: SGD and GD heat maps at each snapshot step."""
+def scrubber_frames(pair, max_frames=16):
+    """(fig, update, n_frames) for `sgdlab.book.scrubber`: SGD and GD heat maps at up to `max_frames` of the
+    recorded steps (always the first, step 2 if recorded, and the last), kept small for the web page."""
     P = pair.params
     steps = list(pair.sgd.snapshot_steps)
-    fig, axes = plt.subplots(1, 2, figsize=(8.6, 4.3), dpi=72)
+    idx = np.unique(np.round(np.linspace(0, len(steps) - 1, min(max_frames, len(steps)))).astype(int))
+    idx = sorted(set(idx.tolist()) | ({steps.index(2)} if 2 in steps else set()))
+    fig, axes = plt.subplots(1, 2, figsize=(7.6, 3.8), dpi=60)
 
     def draw(k):
+        j = idx[k]
         for ax, (res, name) in zip(axes, [(pair.sgd, "SGD"), (pair.gd, "GD")]):
             ax.clear()
-            _heat(ax, res.snapshots[:, k], P["a"], bins=50, vmax=P["n_runs"])
-            ax.set_title(f"{name}, step {steps[k]}")
+            _heat(ax, res.snapshots[:, j], P["a"], bins=40, vmax=P["n_runs"], levels=12)
+            ax.set_title(f"{name}, step {steps[j]}")
         fig.tight_layout()
 
-    return fig, draw, len(steps)
+    return fig, draw, len(idx)
