@@ -167,7 +167,7 @@ def fig7(st, ax=None):
     return ax
 
 
-def fig1_animation(quad, dpi=70):
+def fig1_animation(quad, n_frames=None, dpi=65):
     """Kernel-free scrubber: the histogram of w_t for the quadratic model at the snapshot steps, with
     the exact expected counts. Returns the HTML of `to_jshtml()`."""
     edges = ex.HIST_EDGES
@@ -193,7 +193,10 @@ def fig1_animation(quad, dpi=70):
         title.set_text(f"a = {quad.a:g}, λ = {quad.lr:g}: step t = {t}")
         return bars, marks, title
 
-    anim = animation.FuncAnimation(fig, draw, frames=len(quad.snap_steps), interval=400, blit=False)
+    frames = range(len(quad.snap_steps))
+    if n_frames is not None and n_frames < len(quad.snap_steps):
+        frames = np.unique(np.round(np.linspace(0, len(quad.snap_steps) - 1, n_frames)).astype(int))
+    anim = animation.FuncAnimation(fig, draw, frames=frames, interval=400, blit=False)
     html = anim.to_jshtml(default_mode="once")
     plt.close(fig)
     return html
