@@ -244,3 +244,36 @@ def test_validation_names_the_parameter(kw, name):
     args.update(kw)
     with pytest.raises(ValueError, match=f"^{name}:"):
         ex.validate_parameters(**args)
+
+
+def test_validation_accepts_papermill_strings_and_integral_floats():
+    P = ex.validate_parameters("-0.1", "0.2", "0.999", "2000", 5e4, "0.01", "3")
+    assert P["a"] == -0.1 and P["n_runs"] == 2000 and P["steps"] == 50000 and P["seed"] == 3
+    assert isinstance(P["steps"], int)
+
+
+def test_figures_scrubber_and_explorer_draw(monkeypatch):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from sgdlab.plotting import amsgrad as pl
+    from sgdlab.widgets import amsgrad as wd
+    monkeypatch.setattr(plt, "show", lambda *a, **k: None)
+    a, lr, beta2, gd_lr, seed = -0.1, 0.2, 0.999, 0.01, 3
+    runs = ex.fig4_runs(a, lr, beta2, 60, 2000, gd_lr, seed)
+    paths = ex.vhat_paths(a, lr, beta2, 10, seed, t_max=500, n_t=6)
+    mom9 = ex.momentum_rate(a, 0.9, [0.1, 0.4, 0.8], n_runs=50, t1=50, t2=300, seed=1)
+    pl.fig4(runs, a, gd_lr)
+    pl.log_quantiles(runs)
+    pl.vhat_paths(paths, a, lr)
+    pl.phase(runs, a, mom9)
+    pl.final_distribution(runs)
+    html = pl.scrubber(runs, n_frames=5).data
+    assert "<script" in html and "animation" in html.lower()
+    for opt in wd.OPTIMIZERS:
+        r = wd.draw(a, lr, 0.9, beta2, 0.0, opt, steps=500, n_runs=20)
+        assert r is not None and np.all(np.isfinite(r.mean_abs))
+    assert wd.draw(0.5, lr, 0.0, beta2, 0.0, "adam", steps=500, n_runs=20) is None   # bad a: message, no run
+    box = wd.explorer(steps=300, n_runs=10)
+    assert len(box.children) == 2
+    plt.close("all")

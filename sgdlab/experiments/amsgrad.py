@@ -34,7 +34,25 @@ def _is_int(v):
     return isinstance(v, (int, np.integer)) and not isinstance(v, bool)
 
 
+def _integer(v):
+    """int for ints, integral floats (5e4) and integer text ("2000"); v unchanged otherwise."""
+    if isinstance(v, str):
+        try:
+            f = float(v)
+        except ValueError:
+            return v
+        v = f
+    if isinstance(v, (float, np.floating)) and math.isfinite(v) and float(v).is_integer():
+        return int(v)
+    return v
+
+
 def _number(name, v):
+    if isinstance(v, str):          # papermill -p may pass strings: accept numeric text
+        try:
+            v = float(v)
+        except ValueError:
+            raise ValueError(f"{name}: must be a finite number, got {v!r}") from None
     if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)) or not math.isfinite(v):
         raise ValueError(f"{name}: must be a finite number, got {v!r}")
     return float(v)
@@ -60,6 +78,7 @@ def validate_parameters(a, lr, beta2, n_runs, steps, gd_lr, seed, beta1=0.0, eps
     gd_lr = _number("gd_lr", gd_lr)
     if not gd_lr > 0:
         raise ValueError(f"gd_lr: must be > 0, got {gd_lr}")
+    n_runs, steps, seed = _integer(n_runs), _integer(steps), _integer(seed)
     if not _is_int(n_runs) or n_runs < 2:
         raise ValueError(f"n_runs: must be an integer >= 2, got {n_runs!r}")
     if not _is_int(steps) or steps < 10:
@@ -227,26 +246,27 @@ def agreement(runs, a, lr, beta2, gd_lr, paths, mom0, mom9=None, z=4.5):
     """
     rows = []
 
-    def row(check, sim, expected, passed):
-        rows.append({"check": check, "simulation": sim, "theory": expected, "passed": bool(passed)})
+    def row(check, sim, expected, passed, tol):
+        rows.append({"check": check, "theory": expected, "simulation": sim, "tolerance": tol,
+                     "passed": bool(passed)})
 
     lo, hi = th.lr_eff_interval(a)
     # 1. GD is deterministic: |w_t| = min(1, |w0| r^t) run by run, at every snapshot.
     g = runs["gd"]
     exact = th.gd_abs_path(a, gd_lr, g.t, g.w0)
     err = float(np.max(np.abs(np.abs(g.snapshots) - exact)))
-    row("GD: |w_t| = min(1, |w0|(1−λa/2)^t), every run and snapshot (max abs error)", f"{err:.1e}", "< 1e-9",
-        err < 1e-9)
+    row("GD: |w_t| = min(1, |w0|(1−λa/2)^t), every run and snapshot (max abs error)", f"{err:.1e}", "0 (exact)",
+        err < 1e-9, "1e-9 (rounding of r^t)")
     # 2. Eq. 94-98 (corrected): vhat <= (1 - a)^2 for every run.
     vmax = max(float(np.max(runs[k].vhat)) for k in runs if runs[k].vhat is not None)
     row("Eq. 98 corrected: max over runs of v̂_T ≤ (1−a)²", f"{vmax:.4f}", f"≤ {th.vhat_bound(a):.4f}",
-        vmax <= th.vhat_bound(a))
+        vmax <= th.vhat_bound(a), "exact")
     # 3. vhat is non-decreasing along every AMSGrad path (the premise of Prop. 5).
     for key in ("amsgrad_0.0", "amsgrad_0.9"):
         if key in paths:
             d = np.diff(paths[key]["vhat"], axis=1)
             row(f"{runs[key].label}: v̂_t non-decreasing on every path", f"min Δv̂ = {d.min():.1e}", "≥ 0",
-                d.min() >= 0)
+                d.min() >= 0, "exact")
     # 4. Prop. 5 for beta1 = 0: frozen lr' inside Eq. 109 -> |w_T| -> 0 (in probability, as t -> infinity).
     # At a finite T a run may still be in an excursion with lr' just above the upper edge (mu > 0, |w|
     # growing, vhat about to rise): such runs are allowed, but they must not be at the maximum; and the
@@ -259,14 +279,15 @@ def agreement(runs, a, lr, beta2, gd_lr, paths, mom0, mom9=None, z=4.5):
         f"{th.vhat_threshold(a, lr):.5f}; runs outside must not be at the maximum",
         f"{inside.sum()}/{inside.size} inside (min v̂_T = {np.min(r0.vhat):.5f}); outside at the max: "
         f"{int((~inside & conv).sum())}", "→ all inside as t → ∞ (Prop. 5); 0 outside at the max",
-        not np.any(~inside & conv) and inside.mean() > 0.5)
+        not np.any(~inside & conv) and inside.mean() > 0.5, "exact (and > half inside)")
     strong = th.mu_eff(a, le) < -0.01
     row("AMSGrad β1=0: runs with μ(λ') < −0.01 that reached |w_T| < 1e-10",
-        f"{conv[strong].sum()}/{strong.sum()}", "all", bool(np.all(conv[strong])) and strong.sum() > 0)
+        f"{conv[strong].sum()}/{strong.sum()}", "all", bool(np.all(conv[strong])) and strong.sum() > 0,
+        "exact")
     # 5. The momentum-SGD rate machinery reduces to mu at beta1 = 0 (exact theory).
     zs = (mom0["rate"] - th.mu_eff(a, mom0["lr_eff"])) / mom0["se"]
     row("Core momentum-SGD growth rate at β1=0 vs μ(λ') (max |z| over λ' grid)", f"{np.max(np.abs(zs)):.2f}",
-        f"≤ {z}", np.max(np.abs(zs)) <= z)
+        "0", np.max(np.abs(zs)) <= z, f"|z| ≤ {z}")
     # 6. With momentum, frozen AMSGrad is momentum SGD at lr': late growth rate vs the rate curve.
     if mom9 is not None and "amsgrad_0.9" in runs:
         r9 = runs["amsgrad_0.9"]
@@ -280,7 +301,8 @@ def agreement(runs, a, lr, beta2, gd_lr, paths, mom0, mom9=None, z=4.5):
         se_th = float(np.max(mom9["se"][used]))
         zz = (rate.mean() - pred.mean()) / np.hypot(se_sim, se_th)
         row("AMSGrad β1=0.9: late growth rate of ln|w| vs momentum-SGD rate at the frozen λ'",
-            f"{rate.mean():.5f}", f"{pred.mean():.5f} (z = {zz:.2f})", abs(zz) <= z)
+            f"{rate.mean():.5f}", f"{pred.mean():.5f} (z = {zz:.2f})", abs(zz) <= z,
+            f"|z| ≤ {z}")
     # 7. Late growth rate of ln|w| (second half of the run, runs with w_T != 0): AMSGrad with momentum
     # converges (rate < 0), Adam is stationary (rate = 0: it sits at the edge of the absorbing region).
     for key, claim in [("amsgrad_0.9", "→ max: rate < 0"), ("adam_0.0", "stationary: rate = 0"),
@@ -293,7 +315,7 @@ def agreement(runs, a, lr, beta2, gd_lr, paths, mom0, mom9=None, z=4.5):
         m, s = rate.mean(), rate.std(ddof=1) / np.sqrt(rate.size)
         ok = (m + z * s < 0) if "<" in claim else (abs(m) <= z * s)
         row(f"{runs[key].label}: late growth rate of ln|w_t| per step (2nd half of the run)",
-            f"{m:.2e} ± {s:.1e} (z = {m / s:.1f})", claim, ok)
+            f"{m:.2e} ± {s:.1e} (z = {m / s:.1f})", claim, ok, f"{z} SE")
     # 8. The paper's claims at the last step (mean |w_T| ± z SE).
     for key, claim, test in [
         ("amsgrad_0.0", "→ max: mean |w_T| < 1e-3", lambda m, s: m + z * s < 1e-3),
@@ -303,5 +325,6 @@ def agreement(runs, a, lr, beta2, gd_lr, paths, mom0, mom9=None, z=4.5):
             continue
         f = runs[key].final_abs
         m, s = f.mean(), f.std(ddof=1) / np.sqrt(f.size)
-        row(f"paper, {runs[key].label} {claim.split(':')[0]}", f"{m:.3g} ± {s:.1g}", claim.split(": ")[1], test(m, s))
+        row(f"paper, {runs[key].label} {claim.split(':')[0]}", f"{m:.3g} ± {s:.1g}", claim.split(": ")[1], test(m, s),
+            f"{z} SE")
     return rows
