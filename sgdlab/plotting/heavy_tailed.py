@@ -32,11 +32,11 @@ def landscape(cp, bs=(0.5, 0.28), ax=None):
         for b in bs:
             ls, _ = th.jump_counts(m, cp["s"], b)
             txt.append(f"l*(b={b:g}) = {ls[i]}")
-        ax.annotate("\n".join(txt), (mi, th.f(mi)), xytext=(0, -62), textcoords="offset points",
-                    ha="center", fontsize=7.5)
+        ax.annotate("\n".join(txt), (mi, th.f(mi)), xytext=(8 if i == 0 else 0, -50), textcoords="offset points",
+                    ha="left" if i == 0 else "center", va="top", fontsize=7.5)
     ax.plot(th.PAPER_CRITICAL_POINTS["m"][1], th.f(th.PAPER_CRITICAL_POINTS["m"][1]), "bx", ms=8,
             label="m2 = −0.66 as stated in P1")
-    ax.set_ylim(-1.25, 0.35)
+    ax.set_ylim(-1.35, 0.35)
     ax.set_xlim(-th.L_PROJ, th.L_PROJ)
     ax.set_xlabel("x (projection onto [−1.6, 1.6])")
     ax.set_ylabel("f(x)")
@@ -66,15 +66,14 @@ def exit_times(curves, alpha, ax=None):
                     f"{-th.q_matrix(th.critical_points()['m'], th.critical_points()['s'], c.b, alpha)[1, 1]:.3f}")
         paper = PAPER_DOTS.get(c.key, {})
         if paper:
-            ax.plot(list(paper), list(paper.values()), "x", color=col, ms=7, mew=1.5,
-                    label=f"{_label_b(c.key)}: P1 Fig. 1 (read off, 20 runs)" if c is curves[0] else None)
-    ax.plot([], [], "kx", label="P1 Fig. 1 dots (read off the plot)")
+            ax.plot(list(paper), list(paper.values()), "x", color=col, ms=7, mew=1.5)
+    ax.plot([], [], "kx", label="P1 Fig. 1 dots (read off the plot, 20 runs each)")
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.invert_xaxis()
     ax.set_xlabel("learning rate η (decreasing →)")
     ax.set_ylabel("mean first exit time from Ω2 (steps)")
-    ax.legend(fontsize=7, loc="upper left")
+    ax.legend(fontsize=7, loc="lower right")
     ax.grid(True, which="both", alpha=0.25)
     return ax
 
