@@ -435,12 +435,12 @@ def agreement(p1, par, fig1_law, quad_geo, quad_stat, gauss_geo, gauss_stat, fig
         rows.append(dict(check=f"Fig. 1 left: histogram = exact law at {len(chi)} steps (χ²; smallest p at t = {tmin})",
                          theory=f"p ≥ {lev:.1e}", simulation=pmin, tolerance=lev, passed=bool(pmin >= lev)))
     for name, ag in (("Fig. 2 left: cells classified as Eq. 8 predicts, outside a ±2-cell band", quad_geo),
-                     ("Fig. 2 left: same, outside the finite-T band |μ| < 3s/√T + ln(20)/T", quad_stat),
+                     ("Fig. 2 left: same, outside the finite-T band |μ| ≤ 3s/√T + ln(20)/T", quad_stat),
                      ("Prop. 9 (Gaussian): cells classified as quadrature μ predicts, ±2-cell band", gauss_geo),
                      ("Prop. 9 (Gaussian): same, outside the finite-T band", gauss_stat)):
         rows.append(dict(check=f"{name} ({ag['n_wrong']} of {ag['n_cells']} cells wrong)", theory=1.0,
                          simulation=ag["agreement"], tolerance=0.01, passed=bool(ag["agreement"] >= 0.99)))
-    rows.append(dict(check=f"Fig. 7: σ = {fig7['sigma']:g} removes the delta: mass in |w| < 0.025 below 1/2",
+    rows.append(dict(check=f"Fig. 7: σ = {fig7['sigma']:g} removes the delta: mass in the two central bins (|w| ≤ 0.025) is under 1/2",
                      theory=fig7["frac_central_theory"], simulation=fig7["frac_central_sim"],
                      tolerance=0.5, passed=bool(fig7["frac_central_sim"] < 0.5)))
     rows.append(dict(check="Fig. 7: total variation distance to Eq. 57 on [−1, 1] (approximation)",

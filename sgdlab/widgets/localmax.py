@@ -44,11 +44,16 @@ def draw(a, lr, law, c, sigma, steps, diagrams, n_runs=2000, seed=0):
     """One explorer frame: histogram of w_steps (log counts) and the (a, lr) point on the diagram."""
     t0 = time.perf_counter()
     res = simulate_final(a, lr, law, c, sigma, steps, n_runs, seed)
-    fig, axes = plt.subplots(1, 2, figsize=(12, 4))
+    # cheap artists only (stairs, one image, no tight_layout): the redraw is dominated by matplotlib
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.6), dpi=72)
+    fig.subplots_adjust(left=0.06, right=0.98, bottom=0.14, top=0.85, wspace=0.2)
     edges = np.linspace(-1.5, 1.5, 61)
     fin = res.final[res.ok]
-    axes[0].hist(fin, bins=edges, color="C0", alpha=0.7)
-    axes[0].set_yscale("log")
+    counts = np.histogram(fin, bins=edges)[0]
+    axes[0].stairs(counts, edges, fill=True, color="C0", alpha=0.7)
+    if counts.any():
+        axes[0].set_yscale("log")
+        axes[0].set_ylim(0.8, 2 * n_runs)
     axes[0].set_xlabel(f"w after {steps} steps")
     axes[0].set_ylabel("number of runs")
     mu = float(th.mu(a, lr)) if law == "two-point" else float(th.mu_gaussian(*th.gaussian_law(a), lr))
@@ -69,7 +74,6 @@ def draw(a, lr, law, c, sigma, steps, diagrams, n_runs=2000, seed=0):
         axes[1].plot([a], [lr], "r*", ms=14)
         axes[1].set_xlabel("a"); axes[1].set_ylabel("λ")
         axes[1].set_title(f"simulated phase diagram ({law}, quadratic): ★ = (a, λ)", fontsize=9)
-    fig.tight_layout()
     plt.show()
     print(f"redraw: {time.perf_counter() - t0:.2f} s (core {res.elapsed:.3f} s)")
     return res
