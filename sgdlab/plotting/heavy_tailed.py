@@ -73,7 +73,7 @@ def exit_times(curves, alpha, ax=None):
     ax.invert_xaxis()
     ax.set_xlabel("learning rate η (decreasing →)")
     ax.set_ylabel("mean first exit time from Ω2 (steps)")
-    ax.legend(fontsize=7, loc="lower right")
+    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=2)
     ax.grid(True, which="both", alpha=0.25)
     return ax
 
