@@ -83,13 +83,15 @@ def fig1(quad, quart):
     for r in th.quartic_minima(quart.a, quart.c):
         axes[1].axvline(r, color="C3", ls="--", lw=1)
     axes[1].plot([], [], "C3--", label=r"minima of $\mathbb{E}\hat L$: $\pm\sqrt{-a/(2c)}$")
-    axes[1].set_title(f"quartic $xw^2/2 + {quart.c:g}w^4/4$, step {quart.steps}: "
+    cc = "" if quart.c == 1 else f"{quart.c:g}"
+    axes[1].set_title(f"quartic $xw^2/2 + {cc}w^4/4$, step {quart.steps}: "
                       f"{quart.n_diverged} diverged")
     for ax in axes:
         ax.set_yscale("log")
-        ax.set_ylim(0.08, 2 * n)
+        ax.set_ylim(0.08, 5 * n)
+        ax.set_xlim(edges[0], edges[-1])
         ax.set_xlabel("w (bins of width 0.05)")
-        ax.legend(fontsize=8, loc="upper left")
+        ax.legend(fontsize=8, loc="upper right")
     axes[0].set_ylabel("number of runs")
     fig.suptitle(f"Fig. 1: a = {quad.a:g}, λ = {quad.lr:g}, w₀ ~ U[−1, 1]")
     fig.tight_layout()
@@ -178,7 +180,8 @@ def fig1_animation(quad, n_frames=None, dpi=65):
                   label="simulated")
     marks, = ax.plot(centres, np.ones_like(centres), "k_", ms=10, mew=2, label="exact expected count")
     ax.set_yscale("log")
-    ax.set_ylim(0.08, 2 * n)
+    ax.set_ylim(0.08, 5 * n)
+    ax.set_xlim(edges[0], edges[-1])
     ax.set_xlabel("w")
     ax.set_ylabel("number of runs")
     ax.legend(fontsize=8, loc="upper left")
