@@ -328,3 +328,18 @@ def agreement(runs, a, lr, beta2, gd_lr, paths, mom0, mom9=None, z=4.5):
         row(f"paper, {runs[key].label} {claim.split(':')[0]}", f"{m:.3g} ± {s:.1g}", claim.split(": ")[1], test(m, s),
             f"{z} SE")
     return rows
+
+
+def tail_table(runs, steps=(1000, 5000)):
+    """Per optimizer at a few steps (and the last): median |w_t|, fraction with |w_t| < 1e-10 and with
+    w_t exactly 0 (underflow). Steps beyond the run are skipped; the nearest snapshot step is used."""
+    rows = []
+    for r in runs.values():
+        T = int(r.t[-1])
+        for t in sorted({int(s) for s in steps if s < T} | {T}):
+            i = int(np.argmin(np.abs(r.t - t)))
+            s = np.abs(r.snapshots[:, i])
+            s = s[np.isfinite(s)]
+            rows.append({"optimizer": r.label, "step": int(r.t[i]), "median |w_t|": float(np.median(s)),
+                         "P(|w_t| < 1e-10)": float(np.mean(s < ZERO)), "P(w_t = 0 exactly)": float(np.mean(s == 0))})
+    return rows
