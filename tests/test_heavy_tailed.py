@@ -213,3 +213,16 @@ def test_reducible_case_start_dependence_and_leak(cp):
     r = ex.exit_split(0.28, [3e-3], n_runs=600, seed=32)[0]
     assert r["censored"] == 0
     assert abs(r["fraction"] - r["theory"]) <= Z * math.sqrt(r["theory"] * (1 - r["theory"]) / r["n_exits"])
+
+
+def test_transient_class_and_missing_constants(cp):
+    """b = 0.2: l* = (2, 4, 2, 4); m3 reaches Omega_2 and Omega_4 with 2 jumps each, so {m3, m4} is
+    transient and {m1, m2} absorbing: from 0.3 the limit is a point mass at m2. The untruncated-style
+    CTMC needs q for l* = 4, which is not implemented: q rows are NaN, not invented."""
+    g = th.transition_graph(cp["m"], cp["s"], 0.2)
+    assert list(g["l_star"]) == [2, 4, 2, 4]
+    cls = {tuple(sorted(c)): a for c, a in zip(g["classes"], g["absorbing"])}
+    assert cls == {(0, 1): True, (2, 3): False}
+    np.testing.assert_allclose(th.predicted_occupancy(0.2, ALPHA, 0.3, cp), [0, 1, 0, 0])
+    Q = th.q_matrix(cp["m"], cp["s"], 0.2, ALPHA)
+    assert np.isnan(Q[1]).all() and np.isnan(Q[3]).all() and np.isfinite(Q[0]).all()

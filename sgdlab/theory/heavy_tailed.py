@@ -332,7 +332,8 @@ def predicted_occupancy(b, alpha, x0, cp=None):
     * truncated, reducible: the absorbing class reached from the start's field. If that class is
       reached with certainty (it is the start's own class, or the only absorbing class reachable), the
       prediction is the stationary law on the class's widest minima (a point mass if there is one);
-      otherwise the mixture depends on constants not computed here and NaNs are returned.
+      otherwise the mixture depends on constants not computed here and NaNs are returned;
+    * NaNs also when the CTMC would need constants with l* >= 3.
     """
     cp = cp or critical_points()
     m, s = cp["m"], cp["s"]
@@ -343,7 +344,10 @@ def predicted_occupancy(b, alpha, x0, cp=None):
         return stationary(q_matrix(m, s, b, alpha))
     g = transition_graph(m, s, b)
     if g["irreducible"]:
-        Q, V = ctmc_generator(m, s, b, alpha)
+        try:
+            Q, V = ctmc_generator(m, s, b, alpha)
+        except ValueError:  # some l* >= 3: no closed-form constants
+            return np.full(n, np.nan)
         out[V] = stationary(Q)
         return out
     i0 = field_index(x0, s)
