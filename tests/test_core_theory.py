@@ -79,3 +79,12 @@ def test_theory_numbers_from_the_paper():
         assert float(q.optimal_rate(-q.max_abs_a_for_rate(eps))) == pytest.approx(eps, rel=1e-9)
     # the Gaussian-data quadrature reduces to the closed form when std -> 0
     assert q.mu_gaussian(0.0, 1e-4, 0.5) == pytest.approx(0.0, abs=1e-6)
+
+
+def test_log_ratio_law_at_lr_one():
+    # lr = 1: a draw x = 1 sends w to exactly 0 (ln 0 = -inf); with no such draw (k = 0, prob 2^-t)
+    # the log-ratio is t ln|2 - a|, finite.
+    t, a = 5, -1.0
+    vals, probs = q.log_ratio_law(a, 1.0, t)
+    assert vals[0] == t * np.log(2 - a) and np.isneginf(vals[1:]).all()
+    assert probs[0] == pytest.approx(0.5 ** t, rel=1e-12)

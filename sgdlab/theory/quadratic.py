@@ -61,8 +61,10 @@ def log_ratio_law(a, lr, t):
     Returns (values, probabilities), sorted by k = 0..t (k = number of draws x = 1).
     """
     k = np.arange(t + 1)
-    with np.errstate(divide="ignore"):
-        vals = k * np.log(abs(1 - lr)) + (t - k) * np.log(abs(1 - lr * (a - 1)))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        l1, l2 = np.log(abs(1 - lr)), np.log(abs(1 - lr * (a - 1)))
+        # 0 * ln 0 = 0 here: with no draw that sends w to 0 the log-ratio is finite (lr = 1, k = 0)
+        vals = np.where(k > 0, k * l1, 0.0) + np.where(t - k > 0, (t - k) * l2, 0.0)
     return vals, stats.binom.pmf(k, t, 0.5)
 
 
