@@ -26,14 +26,16 @@ def run(label, **kw):
 def main():
     print(f"phase diagram: {len(GRID['a'])} x {len(GRID['lr'])} points x {N_RUNS} runs x 200 steps, "
           f"chunks of {CHUNK} runs")
-    ref, t_in = run("in-process (all threads)")
+    ref, t_in = run("in-process (2 threads x core 1 thr.)")
+    out, t_inline = run("inline (core on all threads)", executor="inline")
+    assert np.array_equal(out.log_abs_final.values, ref.log_abs_final.values)
     out, t_pool = run("process pool (2 workers x 1 thread)", executor="processes", max_workers=2)
     assert np.array_equal(out.log_abs_final.values, ref.log_abs_final.values)
     from dask.distributed import Client, LocalCluster
     with LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None) as cl, Client(cl) as client:
         out, t_dask = run("dask LocalCluster (2 workers)", executor=client)
     assert np.array_equal(out.log_abs_final.values, ref.log_abs_final.values)
-    print(f"identical results; speed relative to in-process: pool {t_in / t_pool:.2f}x, "
+    print(f"identical results; speed relative to in-process: inline {t_in / t_inline:.2f}x, pool {t_in / t_pool:.2f}x, "
           f"dask {t_in / t_dask:.2f}x")
 
 

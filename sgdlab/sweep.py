@@ -89,10 +89,18 @@ class _Task:
         return clean
 
 
-def _resolve_executor(executor, max_workers):
+def _resolve_executor(executor, max_workers, n_tasks):
     """Return (executor, owned, threads_per_task)."""
-    if executor is None or executor == "inline":
+    if executor == "inline":
         return None, False, None
+    if executor is None:
+        # In-process: a thread pool, the core single-threaded in each task. The core releases the
+        # GIL, and a small chunk on all cores spends more time in OpenMP fork/join than in work.
+        from .simulate import default_threads
+        workers = min(max_workers or default_threads(), n_tasks)
+        if workers <= 1:
+            return None, False, None
+        return cf.ThreadPoolExecutor(max_workers=workers), True, "threads"
     if executor == "processes":
         return cf.ProcessPoolExecutor(max_workers=max_workers), True, 1
     if isinstance(executor, cf.Executor):
@@ -112,9 +120,11 @@ def sweep(simulation, grid, *, n_runs, seeds=(0,), chunk_runs=None, executor=Non
         `sgdlab.simulate`. See `sgdlab.experiments.phase.quadratic_escape` for an example.
     grid: {name: sequence of values}; the dims of the result in this order.
     n_runs: runs per grid point and seed; chunk_runs: runs per task (default: all in one task).
-    executor: None (in-process), "processes" (local process pool of `max_workers`), any
-        `concurrent.futures.Executor`, or a `dask.distributed.Client`. Out-of-process tasks run the
-        core with one thread each (the executor provides the parallelism).
+    executor: None (in-process: a pool of `max_workers` threads, default all CPUs, since the core
+        releases the GIL), "inline" (one task after another in the calling thread, the core with
+        its default threads), "processes" (local process pool of `max_workers`), any
+        `concurrent.futures.Executor`, or a `dask.distributed.Client`. Except "inline", tasks run
+        the core with one thread each (the executor provides the parallelism).
     progress: a tqdm bar over tasks. raise_on_error: raise `SweepError` (with `.partial`) if any
         chunk failed; otherwise return the partial `SweepResult` with its `failures`.
     """
@@ -139,7 +149,12 @@ def sweep(simulation, grid, *, n_runs, seeds=(0,), chunk_runs=None, executor=Non
         raise ValueError(f"chunk_runs: must be an integer >= 1, got {chunk_runs!r}")
     if max_workers is not None and max_workers < 1:
         raise ValueError(f"max_workers: must be >= 1, got {max_workers!r}")
-    pool, owned, threads = _resolve_executor(executor, max_workers)
+    n_tasks = int(np.prod([len(v) for v in values])) * len(seeds) * (-(-n_runs // chunk))
+    pool, owned, threads = _resolve_executor(executor, max_workers, n_tasks)
+    old_env = os.environ.get("SGDLAB_NUM_THREADS")
+    if threads == "threads":          # set once here: worker threads share the environment
+        os.environ["SGDLAB_NUM_THREADS"] = "1"
+        threads = None
 
     shape = tuple(len(v) for v in values) + (len(seeds), n_runs)
     tasks = []
@@ -193,6 +208,11 @@ def sweep(simulation, grid, *, n_runs, seeds=(0,), chunk_runs=None, executor=Non
             bar.close()
         if owned:
             pool.shutdown()
+        if os.environ.get("SGDLAB_NUM_THREADS") != old_env:
+            if old_env is None:
+                os.environ.pop("SGDLAB_NUM_THREADS", None)
+            else:
+                os.environ["SGDLAB_NUM_THREADS"] = old_env
 
     coords = {n: v for n, v in zip(names, [np.asarray(v) for v in values])}
     coords["seed"] = np.asarray(seeds)

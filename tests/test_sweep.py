@@ -35,6 +35,20 @@ def test_chunking_does_not_change_results(reference):
         np.testing.assert_array_equal(out.log_abs_final.values, reference.log_abs_final.values)
 
 
+def test_inline_and_thread_pool_identical(reference, monkeypatch):
+    # default in-process = a thread pool with the core single-threaded; "inline" = one task after
+    # another with the core's own threads. Same numbers, and the thread setting is restored.
+    monkeypatch.setenv("SGDLAB_NUM_THREADS", "2")
+    out = sgdlab.sweep(quadratic_escape, GRID, n_runs=400, seeds=[0, 1], chunk_runs=50,
+                       executor="inline").data
+    np.testing.assert_array_equal(out.log_abs_final.values, reference.log_abs_final.values)
+    out = sgdlab.sweep(quadratic_escape, GRID, n_runs=400, seeds=[0, 1], chunk_runs=50,
+                       max_workers=3).data
+    np.testing.assert_array_equal(out.log_abs_final.values, reference.log_abs_final.values)
+    import os
+    assert os.environ["SGDLAB_NUM_THREADS"] == "2"
+
+
 def test_process_pool_identical(reference):
     out = sgdlab.sweep(quadratic_escape, GRID, n_runs=400, seeds=[0, 1], chunk_runs=100,
                        executor="processes", max_workers=2).data
