@@ -38,14 +38,14 @@ def landscape(a):
     _hyperbola(ax, a, lim, color="w", lw=1.5, label=f"minima u·w = E[c] = {c:g}")
     ax.annotate("", xy=(0.6, 0.6), xytext=(0, 0), arrowprops=dict(arrowstyle="->", color="C1", lw=2))
     ax.annotate("", xy=(0.6, -0.6), xytext=(0, 0), arrowprops=dict(arrowstyle="->", color="C3", lw=2))
-    ax.text(-0.1, 0.85, "h = u + w: curvature −E[c]", color="C1", fontsize=8,
+    ax.text(-0.9, 0.85, "h = u + w: curvature −E[c]", color="C1", fontsize=8,
             bbox=dict(fc="w", ec="none", alpha=0.7))
     ax.text(0.05, -0.75, "m = u − w: curvature +E[c]", color="C3", fontsize=8,
             bbox=dict(fc="w", ec="none", alpha=0.7))
     ax.plot(0, 0, "ro", ms=6, label="origin: strict saddle")
     ax.set_xlim(-lim, lim); ax.set_ylim(-lim, lim); ax.set_aspect("equal")
     ax.set_xlabel("u (second-layer weight)"); ax.set_ylabel("w (first-layer weight)")
-    ax.legend(fontsize=7, loc="upper left")
+    ax.legend(fontsize=7, loc="lower left")
     r = 2.2 * math.sqrt(th.mean_c(a))
     t = np.linspace(-r, r, 400)
     base = th.expected_loss(a, 0.0, 0.0)
