@@ -275,10 +275,11 @@ cdef class Simulation:
                 self.traj[r, t // self.thin, i] = w[i]
         if t > self.burn_in:
             if self.n_occ > 0:
-                # bin k in 0..n_occ+1: 0 below edges[0], n_occ+1 at/above edges[-1]
+                # bin k in 0..n_occ+1 = the number of edges <= z: 0 below edges[0], n_occ + 1
+                # at/above edges[-1] (n_occ + 2 edges in all); bisection over lo < k < hi
                 z = w[0]
                 lo = 0
-                hi = self.n_occ + 1
+                hi = self.n_occ + 2
                 while hi - lo > 1:
                     mid = (lo + hi) // 2
                     if self.occ_edges[mid - 1] <= z:

@@ -56,6 +56,19 @@ def test_records_are_consistent():
     assert res.occupancy.shape == (n, 4)
 
 
+def test_occupancy_bins_below_inside_above():
+    # Runs that do not move (lr tiny): every counted step falls in the bin of the start point,
+    # including the two outer bins (below the first edge, at/above the last).
+    edges = [-1.0, 0.0, 1.0]
+    w0 = np.array([-3.0, -1.0, -0.5, 0.0, 0.5, 1.0, 3.0])
+    expect = [0, 1, 1, 2, 2, 3, 3]
+    res = sgdlab.simulate("harmonic", optimizer="gd", lr=1e-300, steps=20, w0=w0,
+                          occupancy_edges=edges, burn_in=5, seed=0)
+    assert res.occupancy.shape == (7, 4)
+    for r, k in enumerate(expect):
+        assert res.occupancy[r, k] == 15 and res.occupancy[r].sum() == 15
+
+
 def test_no_trajectory_allocates_nothing():
     # A huge step budget with early stopping must cost nothing up front: no per-step arrays when no
     # trajectory is asked for (this used to build arange(steps + 1): 8 GB for steps = 1e9).
