@@ -55,7 +55,7 @@ def explorer(a=-0.1, lr=0.2, beta1=0.0, beta2=0.999, eps=0.0, optimizer="amsgrad
                             continuous_update=False, readout_format=".3g")
     w_b1 = W.FloatSlider(value=beta1, min=0.0, max=0.99, step=0.01, description="β1", continuous_update=False)
     w_b2 = W.Dropdown(options=sorted({0.9, 0.99, 0.999, 0.9999, beta2}), value=beta2, description="β2")
-    w_eps = W.Dropdown(options=sorted({0.0, 1e-8, 1e-4, 1e-2, eps}), value=eps, description="ε")
+    w_eps = W.Dropdown(options=sorted({0.0, 1e-8, 1e-2, 0.1, 1.0, 4.0, eps}), value=eps, description="ε")
     w_opt = W.Dropdown(options=OPTIMIZERS, value=optimizer, description="optimizer")
     out = W.interactive_output(
         lambda a, lr, beta1, beta2, eps, optimizer: draw(a, lr, beta1, beta2, eps, optimizer, steps, n_runs,
