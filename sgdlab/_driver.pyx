@@ -11,7 +11,7 @@ import numpy as np
 cimport cython
 from cython.parallel cimport prange, threadid
 from libc.stdint cimport int64_t, uint64_t, uint8_t
-from libc.math cimport sqrt, fabs, log, floor, isfinite, NAN
+from libc.math cimport sqrt, fabs, fmax, log, floor, isfinite, NAN
 
 from sgdlab._random cimport Rng, std_normal
 from sgdlab.landscapes cimport Landscape, MAXDIM
@@ -376,14 +376,24 @@ cdef class Simulation:
                 w[i] = NAN
             return
         if self.log_growth:
-            nrm = 0.0
-            nrm_prev = 0.0
-            for i in range(dim):
-                nrm += wn[i] * wn[i]
-                nrm_prev += w[i] * w[i]
-            if nrm_prev > 0:
-                self.lg_sum[r] += 0.5 * log(nrm / nrm_prev)
-                self.lg_n[r] += 1
+            # ln(|w_t| / |w_{t-1}|) without squaring |w| (squares underflow below 1e-154)
+            if dim == 1:
+                if w[0] != 0:
+                    self.lg_sum[r] += log(fabs(wn[0]) / fabs(w[0]))
+                    self.lg_n[r] += 1
+            else:
+                c = 0.0
+                for i in range(dim):
+                    c = fmax(c, fmax(fabs(w[i]), fabs(wn[i])))
+                if c > 0:
+                    nrm = 0.0
+                    nrm_prev = 0.0
+                    for i in range(dim):
+                        nrm += (wn[i] / c) * (wn[i] / c)
+                        nrm_prev += (w[i] / c) * (w[i] / c)
+                    if nrm_prev > 0:
+                        self.lg_sum[r] += 0.5 * log(nrm / nrm_prev)
+                        self.lg_n[r] += 1
         for i in range(dim):
             w[i] = wn[i]
         if (self.exit_kind != 0 or self.n_targets > 0) and self._events(r, w, t):

@@ -21,7 +21,7 @@ def _grad(name, p, w, x):
         return (x * w[:, 0])[:, None]
     if name == "quartic":
         z = w[:, 0]
-        return (x * z + p["c"] * z * z * z)[:, None]
+        return ((x + p["c"] * z * z) * z)[:, None]
     if name == "sharp2d":
         w1, w2 = w[:, 0], w[:, 1]
         g1 = -2.0 * w1 + 4.0 * w1 * w1 * w1 + 12.0 * w1 * w2 * w2 + x * p["b"] * w1

@@ -154,3 +154,29 @@ def test_bad_models():
         sgdlab.GaussianData(0.0, -1.0)
     with pytest.raises(ValueError, match="landscape"):
         sgdlab.make_landscape("quartic", d=1.0)
+
+
+def test_log_growth_is_scale_free():
+    # ln|w_t/w_0| must not depend on the scale of w (squares of |w| < 1e-154 underflow to 0). The
+    # quadratic model is linear in w; the network is linear near its saddle (u w << 1 at 1e-100).
+    kw = dict(data=sgdlab.TwoPoint(-1.0), lr=0.3, steps=200, log_growth=True, seed=3, max_abs=1e300)
+    for name, w0, scale in [("quadratic", np.full(50, 1.0), 1e-200),
+                            ("two_layer", np.full((50, 2), 1e-100), 1e-150)]:
+        big = sgdlab.simulate(name, w0=w0, **kw)
+        tiny = sgdlab.simulate(name, w0=w0 * scale, **kw)
+        assert np.isfinite(tiny.escape_rate()).all()
+        np.testing.assert_allclose(tiny.escape_rate(), big.escape_rate(), rtol=1e-9)
+
+
+def test_two_layer_balanced_line_is_the_quartic_bit_for_bit():
+    # u = w = t with data y = -x: the network's gradient (t t - y) t is the quartic's (x + t t) t
+    # (c = 1) operation for operation, so the two trajectories are identical, not merely close.
+    a, n = -1.0, 500
+    t0 = np.random.default_rng(0).uniform(-1, 1, n)
+    net = sgdlab.simulate("two_layer", data=sgdlab.Discrete([-1.0, 1.0 - a], [0.5, 0.5]), lr=0.8,
+                          steps=300, w0=np.column_stack([t0, t0]), seed=5, max_abs=1e12)
+    qrt = sgdlab.simulate("quartic", data=sgdlab.TwoPoint(a), lr=0.8, steps=300, w0=t0, seed=5,
+                          max_abs=1e12)
+    np.testing.assert_array_equal(net.diverged, qrt.diverged)
+    np.testing.assert_array_equal(net.final[:, 0], qrt.final)
+    np.testing.assert_array_equal(net.final[:, 1], qrt.final)
