@@ -168,6 +168,7 @@ def test_log_growth_is_scale_free():
         np.testing.assert_allclose(tiny.escape_rate(), big.escape_rate(), rtol=1e-9)
 
 
+@pytest.mark.filterwarnings("ignore::sgdlab.DivergenceWarning")
 def test_two_layer_balanced_line_is_the_quartic_bit_for_bit():
     # u = w = t with data y = -x: the network's gradient (t t - y) t is the quartic's (x + t t) t
     # (c = 1) operation for operation, so the two trajectories are identical, not merely close.
