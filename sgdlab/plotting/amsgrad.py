@@ -194,6 +194,9 @@ def scrubber(runs, n_frames=40):
     return book_scrubber(fig, draw, frames=len(idx), interval=300)
 
 
+YMAX_EPS = 5.0
+
+
 def eps_panel(sweep, a):
     """Left: mean |w_t| of AMSGrad for each eps. Right: each run's lr' = lr / (sqrt(vhat_T) + eps) against eps,
     with the Eq. 109 interval and the cap lr / eps."""
@@ -206,9 +209,12 @@ def eps_panel(sweep, a):
         axes[0].fill_between(r.t, r.mean_abs - 2 * r.se_abs, r.mean_abs + 2 * r.se_abs, color=f"C{k}", alpha=0.3)
         le = r.lr_eff
         jit = 0.08 * np.random.default_rng(k).standard_normal(le.size)
-        axes[1].scatter(xpos[k] + jit, le, s=3, alpha=0.3, color=f"C{k}")
-        if e > 0:
+        axes[1].scatter(xpos[k] + jit, le, s=6, alpha=0.5, color=f"C{k}", zorder=3)
+        if e > 0 and r.lr / e <= YMAX_EPS:
             axes[1].plot([xpos[k] - 0.3, xpos[k] + 0.3], [r.lr / e] * 2, "k-", lw=1.5)
+        elif e > 0:
+            axes[1].annotate(f"cap λ/ε = {r.lr / e:.2g}\n(off scale)", (xpos[k], YMAX_EPS), xytext=(0, -22),
+                             textcoords="offset points", ha="center", fontsize=7)
     axes[0].set_xlabel("step t"); axes[0].set_ylabel("mean |w_t| over runs (band ±2 SE)")
     axes[0].set_ylim(-0.03, 1.05); axes[0].grid(alpha=0.3); axes[0].legend(fontsize=7, loc="center right")
     axes[0].set_title("AMSGrad, β1 = 0, with ε")
@@ -216,7 +222,7 @@ def eps_panel(sweep, a):
     axes[1].plot([], [], "k-", label="cap λ/ε")
     axes[1].set_xticks(xpos, [f"{e:g}" for e in eps])
     axes[1].set_xlabel("ε"); axes[1].set_ylabel("λ' = λ/(√v̂_T + ε) per run")
-    axes[1].set_yscale("log"); axes[1].grid(alpha=0.3); axes[1].legend(fontsize=8, loc="upper right")
+    axes[1].set_yscale("log"); axes[1].set_ylim(0.02, YMAX_EPS); axes[1].grid(alpha=0.3); axes[1].legend(fontsize=8, loc="lower left")
     axes[1].set_title("effective learning rate at the last step")
     fig.tight_layout()
     return fig
