@@ -222,7 +222,7 @@ def test_agreement_passes_at_reduced_size_and_detects_a_wrong_theory():
     # a wrong momentum curve (shifted by 6 SE of the comparison) must fail the momentum row
     bad = dict(mom9, rate=mom9["rate"] + 0.002)
     rows = ex.agreement(runs, a, lr, beta2, gd_lr, paths, mom0, bad)
-    assert not [r for r in rows if "momentum-SGD rate at the frozen" in r["check"]][0]["passed"]
+    assert not [r for r in rows if "momentum-SGD rate at the final" in r["check"]][0]["passed"]
     # an Adam that converged (its late log-rates shifted by the AMSGrad-with-momentum rate) must fail
     # the stationarity row: shift w_T by exp(rate * T/2) run by run
     runs2 = dict(runs)

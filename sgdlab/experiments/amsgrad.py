@@ -169,7 +169,21 @@ def fig4_runs(a, lr, beta2, n_runs, steps, gd_lr, seed, eps=0.0, configs=None):
     for key, opt, b1, label in (configs or CONFIGS):
         out[key] = run_optimizer(opt, b1, a=a, lr=gd_lr if opt == "gd" else lr, beta2=beta2,
                                  steps=steps, w0=w0, seed=seed, eps=eps, key=key, label=label)
+        if opt == "amsgrad" and b1 > 0:
+            _record_vhat_half(out[key], a=a, beta2=beta2, seed=seed)
     return out
+
+
+def _record_vhat_half(run, *, a, beta2, seed, frac=0.5):
+    """vhat at the start of the late window of `late_rate` (a separate, shorter core run: run r's stream does
+    not depend on `steps`, checked here on w), stored in run.extra["vhat_half"] / ["t_half"]."""
+    i = int(np.searchsorted(run.t, run.t[-1] * (1 - frac)))
+    t_half = int(run.t[i])
+    h = run_optimizer(run.optimizer, run.beta1, a=a, lr=run.lr, beta2=beta2, steps=t_half, w0=run.w0, seed=seed,
+                      eps=run.eps, snapshots=[0, t_half])
+    if not np.array_equal(h.final, run.snapshots[:, i], equal_nan=True):
+        raise RuntimeError("core: run r's stream depends on `steps` (prefix property broken)")
+    run.extra.update(vhat_half=h.vhat, t_half=t_half)
 
 
 def vhat_paths(a, lr, beta2, n_runs, seed, t_max, n_t=40, configs=None):
@@ -338,6 +352,13 @@ def agreement(runs, a, lr, beta2, gd_lr, paths, mom0, mom9=None, z=4.5):
     if mom9 is not None and "amsgrad_0.9" in runs:
         r9 = runs["amsgrad_0.9"]
         rate, good = late_rate(r9)
+        # Premise: vhat frozen over the late window. Reported, not enforced: runs whose vhat still rises in
+        # the 2nd half are those whose lr' sat at the edge of the momentum region (~0.43 at a = -0.1) and
+        # self-tune into it; dropping them would select on the future (no upward excursion) and bias the
+        # rate down (measured: -9e-5 +- 3e-5 at the defaults), so all runs are compared at their final lr'.
+        # If many runs are still self-tuning (short runs) the comparison fails, and the label says why.
+        vh_half = r9.extra.get("vhat_half")
+        frac_frozen = float(np.mean((vh_half == r9.vhat)[good])) if vh_half is not None and good.any() else np.nan
         le9 = r9.lr_eff[good]
         pred = np.interp(le9, mom9["lr_eff"], mom9["rate"])
         # SE: run-to-run spread of the late rates (independent runs) and the curve's own SE at the
@@ -346,9 +367,9 @@ def agreement(runs, a, lr, beta2, gd_lr, paths, mom0, mom9=None, z=4.5):
         used = (mom9["lr_eff"] >= le9.min() - 0.1) & (mom9["lr_eff"] <= le9.max() + 0.1)
         se_th = float(np.max(mom9["se"][used]))
         zz = (rate.mean() - pred.mean()) / np.hypot(se_sim, se_th)
-        row("AMSGrad β1=0.9: late growth rate of ln|w| vs momentum-SGD rate at the frozen λ'",
-            f"{rate.mean():.5f}", f"{pred.mean():.5f} (z = {zz:.2f})", abs(zz) <= z,
-            f"|z| ≤ {z}")
+        row(f"AMSGrad β1=0.9: late growth rate of ln|w| vs momentum-SGD rate at the final λ' (v̂ unchanged "
+            f"over the 2nd half in {100 * frac_frozen:.1f}% of runs)",
+            f"{rate.mean():.5f} (z = {zz:.2f})", f"{pred.mean():.5f}", abs(zz) <= z, f"|z| ≤ {z}")
     # 7. Late growth rate of ln|w| (second half of the run, runs with w_T != 0): AMSGrad with momentum
     # converges (rate < 0), Adam is stationary (rate = 0: it sits at the edge of the absorbing region).
     for key, claim in [("amsgrad_0.9", "→ max: rate < 0"), ("adam_0.0", "stationary: rate = 0"),
