@@ -26,8 +26,15 @@ $(DEPS_STAMP): requirements.txt | $(VPY)
 
 # The compiled core: an editable install builds the extensions in place (sgdlab/*.so).
 $(CORE_STAMP): $(DEPS_STAMP) $(CORE_SRC)
-	rm -f sgdlab/*.so  # unlink first: running kernels keep the old inode instead of crashing
-	$(VPY) -m pip install --quiet --no-build-isolation --no-deps -e .
+	@# Move the old modules aside (running kernels keep their inode instead of crashing on an
+	@# overwritten file); put them back if the build fails, drop them if it succeeds.
+	@for f in sgdlab/*.so; do [ -e "$$f" ] && mv -f "$$f" "$$f.prev"; done; \
+	if $(VPY) -m pip install --quiet --no-build-isolation --no-deps -e .; then \
+	  rm -f sgdlab/*.so.prev; \
+	else \
+	  for f in sgdlab/*.so.prev; do [ -e "$$f" ] && mv -f "$$f" "$${f%.prev}"; done; \
+	  echo "core build failed: the previous build is kept" >&2; exit 1; \
+	fi
 	touch $@
 
 install: $(CORE_STAMP)
