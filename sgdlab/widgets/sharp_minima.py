@@ -27,7 +27,7 @@ def draw(a, lr, b_auto, b, steps, n_runs=1000, seed=0):
         pl._heat(ax, res.final, P["a"], vmax=P["n_runs"])
         ax.set_title(f"{name} at step {steps}: sharp {fr['sharp']:.3f}, flat {fr['flat']:.3f}", fontsize=10)
     axes[0].legend(loc="lower left", fontsize=7)
-    guar = "guaranteed by the proof" if (b_auto and P["lr"] <= th.lr_bound()) else "not covered by the proof"
+    guar = "w1 -> 0 guaranteed by the proof" if th.proof_mu(P["lr"], P["b"]) < 0 else "not covered by the proof"
     fig.suptitle(rf"$a={P['a']:g}$, $\lambda={P['lr']:g}$, $b={P['b']:.4g}$ ({guar}); {n_runs} runs", fontsize=10)
     fig.tight_layout()
     plt.show()
