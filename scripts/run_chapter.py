@@ -30,6 +30,45 @@ def parse_value(text):
     return _resolve_type(text)
 
 
+def _poll_shell_in_short_waits(interval=1.0):
+    """Work around jupyter/nbclient#312: a cell that creates ipywidgets sometimes stays blocked in one
+    long `shell_channel.get_msg(timeout=<cell timeout>)` although its reply has arrived; the cell
+    then "finishes" only when the cell timeout runs out (seen here: 900 s on an explorer cell of a
+    loaded machine, 7 s otherwise). Waiting in slices of `interval` seconds until the same deadline
+    picks the reply up within a second; nothing else changes (a slice that times out consumes
+    no message)."""
+    from time import monotonic
+    from queue import Empty
+    from nbclient import client as nbc
+    from jupyter_core.utils import ensure_async
+    from nbclient.util import run_sync
+
+    if getattr(nbc.NotebookClient, "_sgdlab_short_waits", False):
+        return
+    original = nbc.NotebookClient.async_start_new_kernel_client
+
+    async def start(self):
+        kc = await original(self)
+        get_msg = kc.shell_channel.get_msg
+
+        async def sliced_get_msg(timeout=None, **kw):
+            deadline = None if timeout is None else monotonic() + timeout
+            while True:
+                left = interval if deadline is None else min(interval, max(0.0, deadline - monotonic()))
+                try:
+                    return await ensure_async(get_msg(timeout=left, **kw))
+                except Empty:
+                    if deadline is not None and monotonic() >= deadline:
+                        raise
+
+        kc.shell_channel.get_msg = sliced_get_msg
+        return kc
+
+    nbc.NotebookClient.async_start_new_kernel_client = start
+    nbc.NotebookClient.start_new_kernel_client = run_sync(start)   # the sync alias papermill calls
+    nbc.NotebookClient._sgdlab_short_waits = True
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description="Execute one chapter of the sgdlab book with papermill.")
     ap.add_argument("name", help="chapter name: book/NAME.ipynb")
@@ -67,6 +106,7 @@ def main(argv=None):
 
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
+    _poll_shell_in_short_waits()
     os.makedirs(os.path.dirname(os.path.abspath(args.output)) or ".", exist_ok=True)
     fd, tmp = tempfile.mkstemp(suffix=".ipynb", dir=os.path.dirname(os.path.abspath(args.output)))
     os.close(fd)
