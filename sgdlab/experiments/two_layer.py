@@ -180,8 +180,9 @@ def lyapunov(a, lr, *, batch=1, n_runs=2000, steps=200, seed=0, scale=LYAP_SCALE
     * Lambda_m on the antibalanced line u = -w: h = 0 exactly for ever (the update commutes with
       (u, w) -> (-w, -u), and IEEE rounding is sign-symmetric).
     On a line the exponent estimate is (1/T) ln|u_T / u_0| (= (1/T) sum ln|h_t/h_{t-1}| by
-    telescoping). (Not the core's `log_growth`: it sums squares, u^2 + w^2, which underflow below
-    |u| ~ 1e-154, so it reports ln 0 = -inf from these tiny starts.)
+    telescoping). The core's `log_growth` (since 7742c8e it no longer squares |w|, which underflowed
+    below 1e-154) gives the same sum on these lines to ~1e-15 (checked at the defaults); the ratio of
+    the final and initial states needs no extra record.
     Cross-check at generic starts: (1/T) ln|h_T/h_0| (resp. m) from the core's final (u, w) for the
     dominant direction (the larger exponent), and the number of runs whose other coordinate was
     lost (u_T + w_T or u_T - w_T exactly 0).
@@ -262,15 +263,23 @@ def phase_diagram(a_grid, lr_grid, *, init="generic", n_runs=200, steps=1000, se
 
 # ----------------------------------------------------------------------------- balanced line = quartic
 
-def _two_layer_order(t, c, lr):
-    """The core's two_layer update on u = w = t, in its own evaluation order: e = t*t - c; t - lr*(e*t)."""
-    e = t * t - c
-    return t - lr * (e * t)
+def _balanced_map(t, c, lr):
+    """One step of the network on u = w = t, as the core computes it: e = t*t - c; t - lr*(e*t).
+    The core's quartic (c = 1) computes t - lr*((x + 1.0*t*t)*t); with x = -c, x + t*t is t*t - c
+    exactly (IEEE addition is commutative and negation is exact), so this is also the quartic's step."""
+    return t - lr * ((t * t - c) * t)
 
 
-def _quartic_order(t, x, lr):
-    """The core's quartic (c = 1) update, in its evaluation order: t - lr*(x*t + 1.0*t*t*t)."""
+def _quartic_old_order(t, x, lr):
+    """The quartic step in the order the core used before commit 7742c8e: t - lr*(x*t + 1.0*t*t*t).
+    The same polynomial, rounded differently; kept only as a counterfactual (the bit-for-bit equality
+    below is a property of the evaluation order, not automatic)."""
     return t - lr * (x * t + 1.0 * t * t * t)
+
+
+def _same(x, y):
+    """Elementwise bit-for-bit equality, NaN == NaN (diverged runs are NaN in both)."""
+    return (x == y) | (np.isnan(x) & np.isnan(y))
 
 
 def balanced_vs_quartic(a, lr, *, n_runs=2000, steps=500, seed=0, n_replay=50, replay_steps=100):
@@ -278,10 +287,15 @@ def balanced_vs_quartic(a, lr, *, n_runs=2000, steps=500, seed=0, n_replay=50, r
 
     Both core runs use the same seed, starts t0 ~ U[-1, 1] and streams: two_layer with
     Discrete([-1, 1 - a]) and quartic with TwoPoint(a) = Discrete([1, a - 1]), so the same uniform
-    draw selects c = -1 <-> x = 1 and c = 1 - a <-> x = a - 1, i.e. x = -c on every step.
-    Returns the comparison of the core runs and a rounding audit: for the first `n_replay` runs the
-    per-step draws are read off the network's trajectory and replayed in NumPy in both evaluation
-    orders, which must reproduce each core landscape bit for bit."""
+    draw selects c = -1 <-> x = 1 and c = 1 - a <-> x = a - 1, i.e. x = -c on every step, and the two
+    landscapes compute the same floating-point operations: the runs must be identical (snapshots,
+    finals, divergence flags and steps).
+
+    Replay audit on the first `n_replay` runs (every step up to `replay_steps`): the draw c_t is read
+    off the network's trajectory (exactly one atom must reproduce each recorded step, so the core's step
+    is the written map t' = t - lr (t^2 - c) t), then the map is iterated in NumPy and must reproduce the
+    quartic's trajectory with x = -c. Counterfactual: the quartic in its old evaluation order
+    (`_quartic_old_order`) with the same draws, to show that the equality depends on the order."""
     w0 = initial_points(n_runs, seed, "balanced")
     t0 = w0[:, 0]
     snaps = sorted({1, 2, 5, 10, 50, steps})
@@ -292,51 +306,55 @@ def balanced_vs_quartic(a, lr, *, n_runs=2000, steps=500, seed=0, n_replay=50, r
         qrt = sgdlab.simulate("quartic", data=sgdlab.TwoPoint(a), lr=lr, steps=steps, w0=t0, seed=seed,
                               max_abs=MAX_ABS, snapshots=snaps, n_trajectories=n_replay, thin=1)
     u, w = net.final[:, 0], net.final[:, 1]
-    both_ok = net.ok & qrt.ok
-    with np.errstate(invalid="ignore"):
-        invariant = float(np.max(np.abs(u[net.ok] - w[net.ok]))) if net.ok.any() else 0.0
-        s_net, s_q = net.snapshots[:, :, 0], qrt.snapshots
-        equal_frac = [float(np.mean(s_net[:, k] == s_q[:, k])) for k in range(len(snaps))]
-        rel = np.abs(s_net - s_q) / np.maximum(np.abs(s_q), 1e-300)
-        max_rel = [float(np.nanmax(rel[:, k])) if np.isfinite(rel[:, k]).any() else float("nan")
-                   for k in range(len(snaps))]
+    invariant = float(np.max(np.abs(u[net.ok] - w[net.ok]))) if net.ok.any() else 0.0
+    s_net, s_q = net.snapshots[:, :, 0], qrt.snapshots
+    equal_frac = [float(np.mean(_same(s_net[:, k], s_q[:, k]))) for k in range(len(snaps))]
+    identical = bool(np.array_equal(s_net, s_q, equal_nan=True)
+                     and np.array_equal(net.final[:, 0], qrt.final, equal_nan=True)
+                     and np.array_equal(net.final[:, 1], qrt.final, equal_nan=True)
+                     and np.array_equal(net.diverged, qrt.diverged)
+                     and np.array_equal(net.diverged_step, qrt.diverged_step))
     fate_net = np.where(net.diverged, 2, np.where(np.abs(u) < ORIGIN_TOL, 0, 1))
     fate_q = np.where(qrt.diverged, 2, np.where(np.abs(qrt.final) < ORIGIN_TOL, 0, 1))
-    # rounding audit on the recorded trajectories (steps 0..replay_steps, every step)
+    c_lo, c_hi = th.atoms(a)
+    # counterfactual after one step, all runs: the draw from the network's step-1 snapshot
+    hit_lo = _balanced_map(t0, c_lo, lr) == s_net[:, 0]
+    hit_hi = _balanced_map(t0, c_hi, lr) == s_net[:, 0]
+    one = hit_lo ^ hit_hi
+    c1 = np.where(hit_lo, c_lo, c_hi)[one]
+    old_equal_1 = float(np.mean(_quartic_old_order(t0[one], -c1, lr) == s_q[one, 0])) if one.any() else float("nan")
+    # replay audit, vectorised over runs, step by step
     tn = net.trajectories[:, : replay_steps + 1, 0]
     tq = qrt.trajectories[:, : replay_steps + 1]
-    c_lo, c_hi = th.atoms(a)
-    replay_ok_net = replay_ok_q = 0
-    n_checked = 0
-    undecided = 0
-    for r in range(tn.shape[0]):
-        t_n = tn[r, 0]
-        t_q = tq[r, 0]
-        good_n = good_q = True
-        for k in range(1, tn.shape[1]):
-            if not (np.isfinite(tn[r, k]) and np.isfinite(tq[r, k])):
-                break
-            cand = [c for c in (c_lo, c_hi) if _two_layer_order(tn[r, k - 1], c, lr) == tn[r, k]]
-            if len(cand) != 1:      # t = 0 or both atoms give the same number: draw not identifiable
-                undecided += 1
-                break
-            c = cand[0]
-            t_n = _two_layer_order(t_n, c, lr)
-            t_q = _quartic_order(t_q, -c, lr)
-            n_checked += 1
-            good_n &= bool(t_n == tn[r, k])
-            good_q &= bool(t_q == tq[r, k])
-        replay_ok_net += good_n
-        replay_ok_q += good_q
+    n_rep, n_k = tn.shape
+    t_rep, t_old = tn[:, 0].copy(), tq[:, 0].copy()
+    active = np.ones(n_rep, bool)            # still replayable (finite, draw identified)
+    map_ok = np.ones(n_rep, bool)            # each network step is the map, the replay is the quartic
+    old_ok = np.ones(n_rep, bool)            # the old order would have reproduced it too
+    n_checked = undecided = 0
+    with np.errstate(invalid="ignore", over="ignore"):
+        for k in range(1, n_k):
+            active &= np.isfinite(tn[:, k]) & np.isfinite(tq[:, k])
+            lo = _balanced_map(tn[:, k - 1], c_lo, lr) == tn[:, k]
+            hi = _balanced_map(tn[:, k - 1], c_hi, lr) == tn[:, k]
+            neither = active & ~lo & ~hi                      # the core's step is not the written map
+            map_ok &= ~neither
+            undecided += int(np.sum(active & lo & hi))       # t = 0 or both atoms give the same double
+            active &= lo ^ hi
+            c = np.where(lo, c_lo, c_hi)
+            t_rep = np.where(active, _balanced_map(t_rep, c, lr), t_rep)
+            t_old = np.where(active, _quartic_old_order(t_old, -c, lr), t_old)
+            n_checked += int(active.sum())
+            map_ok &= ~active | (t_rep == tq[:, k])
+            old_ok &= ~active | (t_old == tq[:, k])
     return dict(a=a, lr=lr, steps=steps, n_runs=n_runs, snapshot_steps=snaps, invariant_max_abs=invariant,
-                equal_frac=equal_frac, max_rel_diff=max_rel,
-                final_equal_frac=float(np.mean(net.final[both_ok, 0] == qrt.final[both_ok])) if both_ok.any() else float("nan"),
+                equal_frac=equal_frac, identical=identical,
                 same_fate_frac=float(np.mean(fate_net == fate_q)),
                 frac_origin_net=float(np.mean(fate_net == 0)), frac_origin_quartic=float(np.mean(fate_q == 0)),
                 frac_div_net=float(np.mean(fate_net == 2)), frac_div_quartic=float(np.mean(fate_q == 2)),
-                n_replay=int(tn.shape[0]), replay_steps=int(tn.shape[1] - 1), replay_updates=n_checked,
-                replay_undecided=undecided, replay_bit_equal_net=int(replay_ok_net),
-                replay_bit_equal_quartic=int(replay_ok_q))
+                n_replay=int(n_rep), replay_steps=int(n_k - 1), replay_updates=n_checked,
+                replay_undecided=undecided, replay_bit_equal=int(map_ok.sum()),
+                old_order_equal_step1=old_equal_1, old_order_bit_equal=int(old_ok.sum()))
 
 
 # ----------------------------------------------------------------------------- agreement
@@ -373,7 +391,8 @@ def decisive_pair(a, lr, batch, T, h0=2.0, z=3.0):
 
 def agreement(a, lr, batch, steps, lyap, curve, methods, local, bq, z=4.5):
     """Rows {check, theory, simulation, tolerance, passed}. z = 4.5 SE: two-sided p = 7e-6 per row.
-    local: `capture_by_batch(..., scale=LOCAL_SCALE)` rows (starts near the origin)."""
+    local: `capture_by_batch(..., scale=LOCAL_SCALE)` rows (starts near the origin).
+    bq: one `balanced_vs_quartic` result or a list of them (one set of exact rows each)."""
     rows = []
 
     def add(check, theory, sim, tol, passed):
@@ -426,11 +445,16 @@ def agreement(a, lr, batch, steps, lyap, curve, methods, local, bq, z=4.5):
         else:
             add(f"S={S}, starts within 1e-3: P(origin) at T={T}", f"→ 0 (max Λ = {lam:+.4f})",
                 f"{row['frac_origin']:.3f}", "≤ 0.01", row["frac_origin"] <= 0.01)
-    add("balanced line: max |u_T − w_T|", "0 (exact invariant)", f"{bq['invariant_max_abs']:.1e}", "= 0",
-        bq["invariant_max_abs"] == 0.0)
-    add(f"balanced line vs quartic: NumPy replay, {bq['n_replay']} runs × {bq['replay_steps']} steps",
-        "each core landscape reproduced bit for bit in its own evaluation order",
-        f"network {bq['replay_bit_equal_net']}/{bq['n_replay']}, quartic {bq['replay_bit_equal_quartic']}/{bq['n_replay']}",
-        "all", bq["replay_bit_equal_net"] == bq["n_replay"] and bq["replay_bit_equal_quartic"] == bq["n_replay"]
-        )
+    for b in ([bq] if isinstance(bq, dict) else list(bq)):
+        where = f"a={b['a']:g}, λ={b['lr']:g}, {b['n_runs']} runs × {b['steps']} steps"
+        add(f"balanced line ({where}): max |u_T − w_T|", "0 (exact invariant)",
+            f"{b['invariant_max_abs']:.1e}", "= 0", b["invariant_max_abs"] == 0.0)
+        add(f"balanced line = quartic x = −c ({where}): snapshots, finals, divergence flags and steps",
+            "identical (same draws, same operations in the same order)",
+            f"bit-equal fraction {min(b['equal_frac']):.4f} (worst of {len(b['equal_frac'])} snapshots); "
+            f"{b['frac_div_net']:.3f} diverged in both", "identical", b["identical"])
+        add(f"replay ({b['n_replay']} runs × {b['replay_steps']} steps, {b['replay_updates']} updates): each network "
+            "step is t − λ(t²−c)t with one atom c, and iterating it gives the quartic's trajectory",
+            "all runs, bit for bit", f"{b['replay_bit_equal']}/{b['n_replay']}", "all",
+            b["replay_bit_equal"] == b["n_replay"] and b["replay_updates"] > 0)
     return rows
