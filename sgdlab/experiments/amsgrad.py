@@ -15,6 +15,7 @@ import numpy as np
 import sgdlab
 from sgdlab.theory import amsgrad as th
 from sgdlab.theory import quadratic as q
+from ..params import is_int as _is_int, number as _number
 
 __all__ = ["CONFIGS", "validate_parameters", "initial_points", "run_optimizer", "fig4_runs",
            "vhat_paths", "momentum_rate", "agreement", "OptRun", "eps_sweep", "tail_table"]
@@ -30,10 +31,6 @@ BOUNDARY = 1 - 1e-9
 MAX_UPDATES = 3e9
 
 
-def _is_int(v):
-    return isinstance(v, (int, np.integer)) and not isinstance(v, bool)
-
-
 def _integer(v):
     """int for ints, integral floats (5e4) and integer text ("2000"); v unchanged otherwise."""
     if isinstance(v, str):
@@ -45,17 +42,6 @@ def _integer(v):
     if isinstance(v, (float, np.floating)) and math.isfinite(v) and float(v).is_integer():
         return int(v)
     return v
-
-
-def _number(name, v):
-    if isinstance(v, str):          # papermill -p may pass strings: accept numeric text
-        try:
-            v = float(v)
-        except ValueError:
-            raise ValueError(f"{name}: must be a finite number, got {v!r}") from None
-    if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)) or not math.isfinite(v):
-        raise ValueError(f"{name}: must be a finite number, got {v!r}")
-    return float(v)
 
 
 def validate_parameters(a, lr, beta2, n_runs, steps, gd_lr, seed, beta1=0.0, eps=0.0):

@@ -18,6 +18,7 @@ import numpy as np
 
 import sgdlab
 from sgdlab.theory import gibbs as th
+from ..params import is_int as _is_int
 
 __all__ = ["validate_parameters", "GibbsRun", "long_run", "basin_masses", "tv_sweep", "evolution",
            "HitTimes", "hitting_times", "slope_fit", "no_spurious", "prop6_run", "agreement"]
@@ -25,10 +26,6 @@ __all__ = ["validate_parameters", "GibbsRun", "long_run", "basin_masses", "tv_sw
 HALF = 5.0        # histogram box [−5, 5]²
 BINS = 80         # 80 × 80 bins (the slides' animation frame)
 MAX_UPDATES = 4e9
-
-
-def _is_int(v):
-    return isinstance(v, (int, np.integer)) and not isinstance(v, bool)
 
 
 def _num(name, v, positive=True):

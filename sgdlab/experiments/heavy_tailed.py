@@ -23,6 +23,7 @@ import numpy as np
 
 import sgdlab
 from sgdlab.theory import heavy_tailed as th
+from ..params import is_int as _is_int
 
 __all__ = ["NOISES", "validate_parameters", "parse_b", "b_key", "OccupancyRun", "run_occupancy",
            "scenarios", "ExitCurve", "exit_time_curve", "exit_curves", "exit_split", "fit_slope", "agreement"]
@@ -47,10 +48,6 @@ def critical_points():
 
 
 # ----------------------------------------------------------------------------- parameters
-
-def _is_int(v):
-    return isinstance(v, (int, np.integer)) and not isinstance(v, bool)
-
 
 def _number(name, v, lo=None, hi=None, open_lo=True):
     if isinstance(v, str):

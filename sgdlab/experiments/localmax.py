@@ -17,6 +17,7 @@ from scipy import stats
 import sgdlab
 from sgdlab.experiments.phase import initial_points, quadratic_escape
 from sgdlab.theory import localmax as th
+from ..params import is_int as _is_int, number as _number
 
 __all__ = ["validate_parameters", "resolve_executor", "prop1", "paradox", "final_histogram",
            "gaussian_escape", "phase_diagram", "phase_agreement", "boundary_crossings",
@@ -25,21 +26,6 @@ __all__ = ["validate_parameters", "resolve_executor", "prop1", "paradox", "final
 HIST_EDGES = np.linspace(-1.0, 1.0, 41)   # 40 bins of width 0.05: the two central bins are |w| < 0.05
 PHASE_THRESHOLD = 0.05                     # quadratic_escape's default: leaving the two central bins
 BAND_Z = 3.0                               # half-width of the excluded band, in sd of ln|w_T|
-
-
-def _is_int(v):
-    return isinstance(v, (int, np.integer)) and not isinstance(v, bool)
-
-
-def _number(name, v):
-    if isinstance(v, str):
-        try:
-            v = float(v)
-        except ValueError:
-            raise ValueError(f"{name}: must be a finite number, got {v!r}") from None
-    if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)) or not math.isfinite(v):
-        raise ValueError(f"{name}: must be a finite number, got {v!r}")
-    return float(v)
 
 
 def _int(name, v, lo, hi=None):

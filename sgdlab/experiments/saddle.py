@@ -6,7 +6,6 @@ sampling noise, not one shared random number.
 """
 from __future__ import annotations
 
-import ast
 import math
 from dataclasses import dataclass, field
 
@@ -14,6 +13,7 @@ import numpy as np
 
 import sgdlab
 from sgdlab.theory import saddle as th
+from ..params import is_int as _is_int, maybe_list as _maybe_list
 
 __all__ = ["LAWS", "validate_parameters", "make_data", "theory_curve", "RateCurve",
            "escape_rate_curve", "gd_rate_core", "eq85_table"]
@@ -21,24 +21,10 @@ __all__ = ["LAWS", "validate_parameters", "make_data", "theory_curve", "RateCurv
 LAWS = ("two-point", "gaussian")
 
 
-def _is_int(v):
-    return isinstance(v, (int, np.integer)) and not isinstance(v, bool)
-
-
 def _finite_number(name, v):
     if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)) or not math.isfinite(v):
         raise ValueError(f"{name}: must be a finite number, got {v!r}")
     return float(v)
-
-
-def _maybe_list(name, v):
-    # papermill's `-p name value` passes lists as strings: accept a string holding a Python list literal.
-    if isinstance(v, str):
-        try:
-            v = ast.literal_eval(v)
-        except (ValueError, SyntaxError):
-            raise ValueError(f"{name}: could not read {v!r} as a list of numbers") from None
-    return v
 
 
 def validate_lrs(lrs, name="lrs"):

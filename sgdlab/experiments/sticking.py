@@ -17,7 +17,6 @@ to a drift error a eps_w |W| <= a K 1e-9 per step, which is negligible (relative
 """
 from __future__ import annotations
 
-import ast
 import math
 from dataclasses import dataclass, field
 
@@ -25,6 +24,7 @@ import numpy as np
 
 import sgdlab
 from sgdlab.theory import sticking as th
+from ..params import is_int as _is_int, maybe_list as _maybe_list
 
 __all__ = ["validate_parameters", "noise_law", "KinkResult", "kink_split", "walk_oracle",
            "smooth_direction", "sticking_times", "fit_slope", "convergence_window",
@@ -34,10 +34,6 @@ DELTA = 0.5
 LINEAR_START = 0.25   # T3's linearisation at the smooth maximum: |X_0| <= 0.25 keeps |f'(x) + x| / |x| = x^2 <= 6%
 WALK_EPS = 1e-9
 BLOCK = 2 ** 32
-
-
-def _is_int(v):
-    return isinstance(v, (int, np.integer)) and not isinstance(v, bool)
 
 
 def _number(name, v, positive=False):
@@ -51,16 +47,6 @@ def _number(name, v, positive=False):
     if positive and v <= 0:
         raise ValueError(f"{name}: must be > 0, got {v!r}")
     return float(v)
-
-
-def _maybe_list(name, v):
-    # papermill's `-p name value` passes lists as strings: accept a string holding a Python list literal.
-    if isinstance(v, str):
-        try:
-            v = ast.literal_eval(v)
-        except (ValueError, SyntaxError):
-            raise ValueError(f"{name}: could not read {v!r} as a list of numbers") from None
-    return v
 
 
 def validate_parameters(eps, kink_a, kink_b, noise, noise_scale, alpha, offsets, n_runs, seed):

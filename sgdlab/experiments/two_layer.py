@@ -17,6 +17,7 @@ import numpy as np
 
 import sgdlab
 from sgdlab.theory import two_layer as th
+from ..params import is_int as _is_int
 
 __all__ = ["ORIGIN_TOL", "MAX_ABS", "validate_parameters", "data_law", "initial_points", "run",
            "Outcome", "outcome", "compare_methods", "lyapunov", "lyapunov_curve", "capture_by_batch",
@@ -25,10 +26,6 @@ __all__ = ["ORIGIN_TOL", "MAX_ABS", "validate_parameters", "data_law", "initial_
 ORIGIN_TOL = 1e-6
 MAX_ABS = 1e6
 BATCHES = (1, 2, 3, 4, 8)
-
-
-def _is_int(v):
-    return isinstance(v, (int, np.integer)) and not isinstance(v, bool)
 
 
 def _number(name, v):
