@@ -226,3 +226,93 @@ def test_transient_class_and_missing_constants(cp):
     np.testing.assert_allclose(th.predicted_occupancy(0.2, ALPHA, 0.3, cp), [0, 1, 0, 0])
     Q = th.q_matrix(cp["m"], cp["s"], 0.2, ALPHA)
     assert np.isnan(Q[1]).all() and np.isnan(Q[3]).all() and np.isfinite(Q[0]).all()
+
+
+# ----------------------------------------------------------------------------- the 2-D landscape
+
+@pytest.fixture(scope="module")
+def bm():
+    return th.hump_basins()
+
+
+def test_hump_basins_minima_radii_and_jump_counts(bm):
+    m = bm["minima"]
+    assert m.shape == (3, 2) and bm["unsettled"] == 0
+    for p in m:   # critical points with positive definite Hessian
+        assert np.hypot(*th.hump_grad(*p)) < 1e-9
+    assert np.all(bm["hessian_eigs"] > 0)
+    np.testing.assert_allclose(bm["f_min"], th.hump_f(*m.T))
+    assert np.all(np.diff(m[:, 0]) > 0)                     # ordered by x
+    assert [int(np.sum(bm["labels"] == j)) > 0 for j in range(3)] == [True] * 3
+    assert np.all(th.label_of(bm, m) == np.arange(3))       # each minimum lies in its own basin
+    D = th.basin_distances(bm)
+    r = np.array([min(D[i, j] for j in range(3) if j != i) for i in range(3)])
+    assert np.all(r > 4 * bm["cell"])
+    ls, l = th.jump_counts_2d(D, ex.HUMP_B)
+    assert ls.dtype.kind == "i" and list(ls) == [2, 1, 1]
+    # the chosen b is well away from the multiples of r that would change l*: the resolution of r is
+    # cell/sqrt(2) = 0.018
+    assert np.all(np.abs(r / ex.HUMP_B - np.round(r / ex.HUMP_B)) * ex.HUMP_B > 0.05)
+    g = th.transition_graph_2d(D, ex.HUMP_B)
+    assert g["irreducible"] and g["widest"] == [0]
+    assert list(th.jump_counts_2d(D, None)[0]) == [1, 1, 1]
+
+
+def test_hump_gradient_and_basin_labels_match_the_core(bm):
+    """The core's exact-gradient descent (optimizer "gd", small step) from interior cell centres ends at
+    the minimum of the cell's label; cells next to a basin boundary are skipped (discretisation)."""
+    lab = bm["labels"]
+    inner = np.ones_like(lab, dtype=bool)
+    for dx in (-1, 0, 1):
+        for dy in (-1, 0, 1):
+            inner &= np.roll(np.roll(lab, dx, 0), dy, 1) == lab
+    inner[[0, -1], :] = inner[:, [0, -1]] = False
+    rng = np.random.default_rng(3)
+    ix, iy = np.nonzero(inner)
+    pick = rng.choice(len(ix), 300, replace=False)
+    w0 = np.c_[bm["xs"][ix[pick]], bm["ys"][iy[pick]]]
+    res = sgdlab.simulate("three_hump_camel", optimizer="gd", lr=0.005, steps=20000, w0=w0,
+                          project=sgdlab.Box(tuple(bm["lo"]), tuple(bm["hi"])), seed=0)
+    d = np.hypot(res.final[:, None, 0] - bm["minima"][:, 0], res.final[:, None, 1] - bm["minima"][:, 1])
+    assert np.all(d.min(axis=1) < 1e-6)
+    assert np.array_equal(d.argmin(axis=1), lab[ix[pick], iy[pick]])
+
+
+def test_untruncated_generator_2d_against_monte_carlo(bm):
+    """q_{i,j} by quadrature vs Monte Carlo: z = r_i U^(-1/alpha) e_theta (nu conditioned on |z| > r_i,
+    total mass r_i^-alpha); the estimate of q_{i,j} is binomial, SE = r_i^-alpha sqrt(p(1-p)/n), compared
+    at 4.5 SE plus 1 % of q_i for the quadrature (midpoint rule on 720 x 400 nodes)."""
+    alpha = 1.2
+    Q = th.untruncated_generator_2d(bm, alpha)
+    np.testing.assert_allclose(Q.sum(axis=1), 0, atol=1e-12)
+    assert np.all(Q - np.diag(np.diag(Q)) >= 0)
+    D = th.basin_distances(bm)
+    rng = np.random.default_rng(5)
+    n = 200_000
+    for i, m in enumerate(bm["minima"]):
+        r0 = 0.999 * min(D[i, j] for j in range(3) if j != i)
+        rad = r0 * rng.uniform(size=n) ** (-1 / alpha)
+        th_ = rng.uniform(0, 2 * np.pi, n)
+        pts = np.clip(m + rad[:, None] * np.c_[np.cos(th_), np.sin(th_)], bm["lo"], bm["hi"])
+        lab = th.label_of(bm, pts)
+        for j in range(3):
+            if j != i:
+                p = np.mean(lab == j)
+                se = r0 ** -alpha * math.sqrt(max(p * (1 - p), 1 / n) / n)
+                assert abs(r0 ** -alpha * p - Q[i, j]) <= Z * se + 0.01 * -Q[i, i]
+
+
+def test_hump_occupancy_scenarios(bm):
+    """Untruncated heavy tails: occupancy = stationary law of the CTMC within 4.5 batch-means SE.
+    Truncated at b: the widest basin (l* = 2) holds most of the time, more than without truncation by
+    4.5 SE; light tails never leave the start basin."""
+    alpha = 1.2
+    pi = th.stationary(th.untruncated_generator_2d(bm, alpha))
+    heavy = ex.run_hump(bm, alpha, None, 0.01, 2 * 10**6, 4, "pareto", ex.HUMP_SCALE, seed=11)
+    se = heavy.se()
+    assert np.all(np.abs(heavy.pooled - pi) <= Z * se)
+    trunc = ex.run_hump(bm, alpha, ex.HUMP_B, 0.01, 2 * 10**6, 4, "pareto", ex.HUMP_SCALE, seed=12)
+    assert trunc.pooled[0] > 0.5
+    assert trunc.pooled[0] - heavy.pooled[0] > Z * math.hypot(trunc.se()[0], se[0])
+    light = ex.run_hump(bm, alpha, None, 0.01, 10**6, 2, "gaussian", ex.HUMP_LIGHT_SCALE, seed=13)
+    assert light.pooled[1] == 1.0 and light.n_diverged == 0

@@ -26,7 +26,9 @@ from sgdlab.theory import heavy_tailed as th
 from ..params import is_int as _is_int
 
 __all__ = ["NOISES", "validate_parameters", "parse_b", "b_key", "OccupancyRun", "run_occupancy",
-           "scenarios", "ExitCurve", "exit_time_curve", "exit_curves", "exit_split", "fit_slope", "agreement"]
+           "scenarios", "ExitCurve", "exit_time_curve", "exit_curves", "exit_split", "fit_slope", "agreement",
+           "HUMP_B", "HUMP_ETAS", "HUMP_ETA", "HUMP_SCALE", "HUMP_LIGHT_SCALE", "HUMP_STEPS", "HUMP_W0",
+           "HumpRun", "run_hump", "hump_scenarios", "narrow_slope", "agreement_2d"]
 
 NOISES = ("pareto", "gaussian")
 PROJECT = sgdlab.Interval(-th.L_PROJ, th.L_PROJ)
@@ -410,4 +412,131 @@ def agreement(cp, curves, main, scen, reducible, alpha, split=None):
         rows.append(_row(f"exit from Ω2 into Ω1, b={c.key} (η ≤ {c.etas[idx].max():g}, pooled)",
                          f"q21/q2 = {p:.3f}", f"{frac:.3f} ({n} exits)", f"±{Z_BINOM * se:.3f} (4.5 SE)",
                          abs(frac - p) <= Z_BINOM * se))
+    return rows
+
+
+# ----------------------------------------------------------------------------- the 2-D landscape
+
+# Our own 2-D example (theory.heavy_tailed.hump_basins): three_hump_camel in the box [-3.5, 3] x [-2, 2],
+# isotropic noise (uniform direction times |Z|), update truncated at HUMP_B. Fixed here (the chapter's
+# parameters belong to the 1-D experiment); alpha, n_paths and seed are the chapter's.
+HUMP_B = 1.35            # l* = (2, 1, 1): r = (1.467, 0.937, 1.235) are 0.12 from the multiples of b
+HUMP_ETAS = (0.02, 0.01, 0.005)
+HUMP_ETA = 0.01          # untruncated heavy and light runs
+HUMP_SCALE = 0.5         # heavy: |Z| = 0.5 * Pareto(alpha)
+HUMP_LIGHT_SCALE = 1.0   # light: Z ~ N(0, 1) per coordinate direction, isotropic
+HUMP_STEPS = 10**7
+HUMP_W0 = (0.0, 0.0)     # the middle minimum (narrowest basin)
+HUMP_BLOCKS = 10         # batch means per path for the standard errors
+
+
+@dataclass
+class HumpRun:
+    label: str
+    params: dict
+    pooled: np.ndarray        # (k,) fraction of steps in each basin, pooled over paths (2-D histogram)
+    blocks: np.ndarray        # (n_paths * HUMP_BLOCKS, k) fractions per block of the thinned paths
+    paths: np.ndarray         # (n_paths, n_frames, 2) thinned paths
+    n_diverged: int
+    elapsed: float
+
+    def se(self):
+        """Batch-means standard error of each pooled fraction (blocks of steps/HUMP_BLOCKS steps are
+        much longer than the sojourns, so they are close to independent)."""
+        n = len(self.blocks)
+        return self.blocks.std(axis=0, ddof=1) / math.sqrt(n) if n > 1 else np.full(self.blocks.shape[1], np.nan)
+
+
+def run_hump(bm, alpha=1.2, b=HUMP_B, eta=HUMP_ETA, steps=HUMP_STEPS, n_paths=4, noise="pareto",
+             noise_scale=HUMP_SCALE, w0=HUMP_W0, seed=0, stream_offset=0, n_frames=20000, label=None):
+    """n_paths paths on the 2-D landscape; fraction of steps (t > 0) in each basin of `bm`, from a 2-D
+    histogram on exactly the classification cells."""
+    nx, ny = len(bm["xs"]), len(bm["ys"])
+    lo, hi = bm["lo"], bm["hi"]
+    # hist upper edges moved 1e-9 past the box so that points projected onto the upper faces are counted
+    # (the core's bin of w = hi exactly is "outside"); the cells move by < 1e-11, far below their 0.025
+    hist = ((lo[0], hi[0] + 1e-9, nx), (lo[1], hi[1] + 1e-9, ny))
+    thin = max(1, steps // n_frames)
+    res = sgdlab.simulate("three_hump_camel", noise=_noise(noise, alpha), noise_scale=noise_scale,
+                          isotropic=True, lr=eta, clip=b, project=sgdlab.Box(tuple(lo), tuple(hi)),
+                          w0=np.asarray(w0, float), n_runs=n_paths, steps=steps, hist=hist,
+                          n_trajectories=n_paths, thin=thin, seed=seed, stream_offset=stream_offset)
+    k = len(bm["minima"])
+    H = np.asarray(res.hist, dtype=float)
+    counts = np.array([H[bm["labels"] == j].sum() for j in range(k)])
+    if res.hist_outside:
+        raise RuntimeError(f"run_hump: {res.hist_outside} steps outside the histogram (projection failed?)")
+    pooled = counts / max(counts.sum(), 1.0)
+    paths = np.asarray(res.trajectories, float).reshape(n_paths, -1, 2)[np.asarray(res.ok)]
+    lab = th.label_of(bm, paths[:, 1:])           # frames after the start
+    nb = HUMP_BLOCKS
+    m = (lab.shape[1] // nb) * nb
+    blocks = np.array([[np.mean(blk == j) for j in range(k)]
+                       for row in lab[:, :m] for blk in np.split(row, nb)]) if m else np.zeros((0, k))
+    label = label or f"{noise}, b={b_key(b)}, η={eta:g}"
+    return HumpRun(label=label, params=dict(alpha=alpha, b=b, eta=eta, steps=steps, n_paths=n_paths,
+                                            noise=noise, noise_scale=noise_scale, w0=tuple(w0), seed=seed),
+                   pooled=pooled, blocks=blocks, paths=paths, n_diverged=res.n_diverged, elapsed=res.elapsed)
+
+
+def hump_scenarios(bm, alpha=1.2, n_paths=4, seed=0, steps=HUMP_STEPS, etas=HUMP_ETAS, b=HUMP_B):
+    """Heavy truncated at b for each eta in `etas`, heavy untruncated and light (Gaussian) untruncated
+    at HUMP_ETA; all start at the middle minimum. Streams 20000 + 1000 k."""
+    runs = [run_hump(bm, alpha, b, e, steps, n_paths, "pareto", HUMP_SCALE, seed=seed,
+                     stream_offset=20000 + 1000 * k, label=f"heavy, truncated b={b:g}, η={e:g}")
+            for k, e in enumerate(etas)]
+    runs.append(run_hump(bm, alpha, None, HUMP_ETA, steps, n_paths, "pareto", HUMP_SCALE, seed=seed,
+                         stream_offset=20000 + 1000 * len(etas), label=f"heavy, no truncation, η={HUMP_ETA:g}"))
+    runs.append(run_hump(bm, alpha, None, HUMP_ETA, steps, n_paths, "gaussian", HUMP_LIGHT_SCALE, seed=seed,
+                         stream_offset=20000 + 1000 * (len(etas) + 1),
+                         label=f"light N(0,1), no truncation, η={HUMP_ETA:g}"))
+    return runs
+
+
+def narrow_slope(runs, widest):
+    """Fit log(time outside the widest basins) = c + s log(eta) over the truncated runs; SE of s by the
+    delta method from the batch-means SEs (weighted least squares). Returns (s, se, etas, frac, frac_se)."""
+    etas, fr, se = [], [], []
+    for r in runs:
+        outside = r.blocks[:, [j for j in range(r.blocks.shape[1]) if j not in widest]].sum(axis=1)
+        etas.append(r.params["eta"])
+        fr.append(1.0 - float(r.pooled[widest].sum()))
+        se.append(outside.std(ddof=1) / math.sqrt(len(outside)) if len(outside) > 1 else np.nan)
+    etas, fr, se = map(np.asarray, (etas, fr, se))
+    x, y, sy = np.log(etas), np.log(fr), se / fr
+    w = 1 / sy**2
+    xm = np.sum(w * x) / np.sum(w)
+    s = np.sum(w * (x - xm) * y) / np.sum(w * (x - xm) ** 2)
+    s_se = math.sqrt(1 / np.sum(w * (x - xm) ** 2))
+    return float(s), float(s_se), etas, fr, se
+
+
+def agreement_2d(bm, runs, alpha, b=HUMP_B):
+    """Rows for the 2-D landscape (runs from `hump_scenarios`: truncated..., untruncated, light)."""
+    rows = []
+    D = th.basin_distances(bm)
+    g = th.transition_graph_2d(D, b)
+    widest = g["widest"]
+    trunc, heavy, light = runs[:-2], runs[-2], runs[-1]
+    rows.append(_row(f"2-D: G_b irreducible at b={b:g}, widest basin(s)", "True, [left]",
+                     f"{g['irreducible']}, {widest}", "exact", g["irreducible"] and widest == [0]))
+    pi = th.stationary(th.untruncated_generator_2d(bm, alpha))
+    se = heavy.se()
+    d = np.abs(heavy.pooled - pi)
+    tol = Z_BINOM * se
+    rows.append(_row("2-D occupancy, heavy untruncated vs CTMC on all minima",
+                     "(" + ", ".join(f"{x:.3f}" for x in pi) + ")",
+                     "(" + ", ".join(f"{x:.3f}" for x in heavy.pooled) + ")",
+                     "±(" + ", ".join(f"{x:.3f}" for x in tol) + ") (4.5 SE)", bool(np.all(d <= tol))))
+    if len(trunc) >= 2:
+        s, s_se, *_ = narrow_slope(trunc, widest)
+        rows.append(_row(f"2-D truncated: time outside the widest basin ∝ η^(α-1)", f"slope {alpha - 1:.2f}",
+                         f"{s:.3f} ± {s_se:.3f}", f"±{Z_BINOM * s_se:.3f} (4.5 SE)",
+                         abs(s - (alpha - 1)) <= Z_BINOM * s_se))
+    worst = min(float(np.mean(th.label_of(bm, p[1:]) == widest[0])) for r in trunc for p in r.paths)
+    rows.append(_row("2-D truncated: widest basin holds most of each path's time", "> 0.5 (→ 1 as η → 0)",
+                     f"min over paths {worst:.3f}", "> 0.5", worst > 0.5))
+    i0 = int(th.label_of(bm, np.asarray(light.params["w0"])))
+    rows.append(_row("2-D light tails: time in the start basin", "1 (stuck)", f"{light.pooled[i0]:.5f}",
+                     "> 0.999", light.pooled[i0] > 0.999))
     return rows

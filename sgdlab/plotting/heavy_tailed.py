@@ -189,3 +189,89 @@ def trajectory_scrubber(runs, cp, n_frames=20, dpi=65):
             tx.set_text(f"n = {T[c - 1]:.2e}: time in sharp fields so far {sharp:.3f}")
         return lines
     return scrubber(fig, update, n_frames, interval=400)
+
+
+# ----------------------------------------------------------------------------- the 2-D landscape
+
+BASIN_NAMES = ["left", "middle", "right"]
+BASIN_COLORS = ["#c6dbef", "#fdd0a2", "#c7e9c0"]
+
+
+def hump_map(bm, b, path=None, ax=None):
+    """Basins of the projected gradient flow (colours), level sets of f, the minima with r_i (dashed
+    circle) and l*_i = ceil(r_i/b); optionally one thinned path on top."""
+    from matplotlib.colors import ListedColormap
+    ax = ax or plt.subplots(figsize=(8, 5))[1]
+    lo, hi = bm["lo"], bm["hi"]
+    k = len(bm["minima"])
+    ax.imshow(bm["labels"].T, origin="lower", extent=(lo[0], hi[0], lo[1], hi[1]), aspect="equal",
+              cmap=ListedColormap(BASIN_COLORS[:k]), interpolation="nearest")
+    X, Y = np.meshgrid(bm["xs"], bm["ys"], indexing="ij")
+    F = th.hump_f(X, Y)
+    ax.contour(X, Y, F, levels=np.arange(-7, 12, 1.0), colors="k", linewidths=0.4, alpha=0.5)
+    D = th.basin_distances(bm)
+    ls, _ = th.jump_counts_2d(D, b)
+    tt = np.linspace(0, 2 * np.pi, 200)
+    for i, m in enumerate(bm["minima"]):
+        r = min(D[i, j] for j in range(k) if j != i)
+        ax.plot(m[0] + r * np.cos(tt), m[1] + r * np.sin(tt), "--", color="k", lw=0.9)
+        ax.plot(*m, "k*", ms=11)
+        ax.annotate(f"{BASIN_NAMES[i]}: f={bm['f_min'][i]:.2f}\nr={r:.3f}, l*={ls[i]}", m, xytext=(0, 14),
+                    textcoords="offset points", ha="center", fontsize=8,
+                    bbox=dict(boxstyle="round", fc="w", alpha=0.8))
+    if path is not None:
+        step = max(1, len(path) // 1500)
+        ax.plot(path[::step, 0], path[::step, 1], "-", color="tab:red", lw=0.4, alpha=0.5,
+                label="one truncated path (thinned)")
+        ax.legend(loc="lower right", fontsize=8)
+    ax.set_xlim(lo[0], hi[0])
+    ax.set_ylim(lo[1], hi[1])
+    ax.set_xlabel("x")
+    ax.set_ylabel("y")
+    ax.set_title(f"basins of attraction (box = projection), b = {b:g}")
+    return ax
+
+
+def hump_occupancy(runs, pi_untrunc, widest, alpha, slope=None):
+    """Left: fraction of steps per basin for each run (bars; block means as dots), with the untruncated
+    CTMC law and the truncated limit. Right: time outside the widest basin vs eta (truncated runs)
+    with the first-order law C eta^(alpha-1) through the middle point."""
+    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(12, 4.2), gridspec_kw={"width_ratios": [1.6, 1]})
+    k = len(runs[0].pooled)
+    n = len(runs)
+    w = 0.8 / n
+    lim = np.zeros(k)
+    lim[widest] = 1.0 / len(widest)
+    for c, run in enumerate(runs):
+        xs = np.arange(k) + (c - (n - 1) / 2) * w
+        ax.bar(xs, run.pooled, width=w, color=f"C{c}", alpha=0.75, label=run.label)
+        for blk in run.blocks:
+            ax.plot(xs, blk, ".", color="k", ms=1.5, alpha=0.5)
+        if run.params["noise"] == "pareto":
+            pred = lim if run.params["b"] is not None else pi_untrunc
+            ax.plot(xs, pred, "_", color="r", ms=12, mew=2.2)
+    ax.plot([], [], "_", color="r", ms=12, mew=2.2, label="limit η → 0 (truncated: widest only; untruncated: CTMC)")
+    ax.plot([], [], "k.", label=f"blocks of {runs[0].params['steps'] // len(runs[0].blocks) * runs[0].params['n_paths']:.2g} steps")
+    ax.set_xticks(range(k))
+    ax.set_xticklabels([f"{BASIN_NAMES[i]} basin" for i in range(k)])
+    ax.set_ylabel("fraction of steps")
+    ax.set_ylim(0, 1.05)
+    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=2)
+    trunc = [r for r in runs if r.params["noise"] == "pareto" and r.params["b"] is not None]
+    if len(trunc) >= 2:
+        from sgdlab.experiments.heavy_tailed import narrow_slope
+        s, s_se, etas, fr, se = narrow_slope(trunc, widest)
+        ax2.errorbar(etas, fr, yerr=4.5 * se, fmt="o", color="tab:blue", capsize=3, label="simulation (±4.5 SE)")
+        ee = np.geomspace(etas.min() / 1.5, etas.max() * 1.5, 50)
+        mid = len(etas) // 2
+        ax2.plot(ee, fr[mid] * (ee / etas[mid]) ** (alpha - 1), "k--", label=f"∝ η^(α-1) = η^{alpha - 1:.2f}")
+        ax2.set_xscale("log")
+        ax2.set_yscale("log")
+        ax2.set_xticks(etas, [f"{e:g}" for e in etas])
+        ax2.xaxis.set_minor_formatter(plt.NullFormatter())
+        ax2.set_xlabel("learning rate η")
+        ax2.set_ylabel("fraction of steps outside the widest basin")
+        ax2.set_title(f"truncated: fitted slope {s:.2f} ± {s_se:.2f}")
+        ax2.legend(fontsize=8)
+    fig.tight_layout()
+    return fig

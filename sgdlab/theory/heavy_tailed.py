@@ -381,3 +381,140 @@ def competing_exit_probability(eta, i, j, b, alpha, scale=0.1, cp=None):
     q1 = -q_matrix(cp["m"], cp["s"], b, alpha)[i, i]
     r2 = two_jump_constant(i, j, b, alpha, cp) * tail_H(1.0 / np.asarray(eta, float), alpha, scale) / np.asarray(eta, float)
     return r2 / (q1 + r2)
+
+
+# ----------------------------------------------------------------------------- a 2-D landscape
+
+# Our own 2-D example (not P1's modified Himmelblau, whose constant c_x is not given): the core's
+# "three_hump_camel" f = 2x^6/13 + x^5/8 - 91x^4/64 - x^3/2 + 21x^2/8 + 5y^2/4 + xy, projected onto
+# the box [-3.5, 3] x [-2, 2]. Three minima on the line y = -x/2.5; their basins have different widths.
+HUMP_LO = (-3.5, -2.0)
+HUMP_HI = (3.0, 2.0)
+HUMP_CELL = 0.025          # side of the classification cells (= the simulation's histogram bins)
+__all__ += ["HUMP_LO", "HUMP_HI", "HUMP_CELL", "hump_f", "hump_grad", "hump_basins", "basin_distances",
+            "jump_counts_2d", "transition_graph_2d", "untruncated_generator_2d", "label_of"]
+
+
+def hump_f(x, y):
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    return 2 * x**6 / 13 + x**5 / 8 - 91 * x**4 / 64 - x**3 / 2 + 21 * x**2 / 8 + 5 * y**2 / 4 + x * y
+
+
+def hump_grad(x, y):
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    # Horner form of 12x^5/13 + 5x^4/8 - 91x^3/16 - 3x^2/2 + 21x/4 + y
+    return (x * (21 / 4 + x * (-1.5 + x * (-91 / 16 + x * (5 / 8 + x * 12 / 13)))) + y, 2.5 * y + x)
+
+
+def _hump_hessian(x, y):
+    fxx = 60 * x**4 / 13 + 5 * x**3 / 2 - 273 * x**2 / 16 - 3 * x + 21 / 4
+    return np.array([[fxx, 1.0], [1.0, 2.5]])
+
+
+def hump_basins(lo=HUMP_LO, hi=HUMP_HI, cell=HUMP_CELL, iters=2000):
+    """Basins of attraction of the projected gradient flow, classified on the centres of a grid of
+    square cells (the same cells as the simulation's 2-D histogram).
+
+    Each centre follows dw/dt = -grad f (explicit Euler, time step 0.02, step length capped at 0.02,
+    clipped to the box) for `iters` steps and gets the label of the minimum it ends at. The minima are
+    the distinct end points, refined by Newton's method and ordered by x. Returns dict: xs, ys (cell
+    centres), labels (n_x, n_y) ints, minima (k, 2), f_min, hessian_eigs (k, 2), lo, hi, cell, and
+    `unsettled` (number of centres that end farther than 1e-3 from every minimum; they are labelled
+    by the nearest one anyway)."""
+    lo, hi = np.asarray(lo, float), np.asarray(hi, float)
+    n = np.rint((hi - lo) / cell).astype(int)
+    if np.any(np.abs(n * cell - (hi - lo)) > 1e-9):
+        raise ValueError("cell: must divide the box sides")
+    xs = lo[0] + (np.arange(n[0]) + 0.5) * cell
+    ys = lo[1] + (np.arange(n[1]) + 0.5) * cell
+    X, Y = np.meshgrid(xs, ys, indexing="ij")
+    x, y = X.ravel().copy(), Y.ravel().copy()
+    for _ in range(iters):
+        gx, gy = hump_grad(x, y)
+        dt = np.minimum(0.02, 0.02 / np.maximum(np.hypot(gx, gy), 1e-300))
+        x = np.clip(x - dt * gx, lo[0], hi[0])
+        y = np.clip(y - dt * gy, lo[1], hi[1])
+    ends = np.unique(np.round(np.c_[x, y], 2), axis=0)
+    minima = []
+    for p in ends:
+        for _ in range(50):
+            p = p - np.linalg.solve(_hump_hessian(*p), np.array(hump_grad(*p)))
+        if not any(np.hypot(*(p - q)) < 1e-6 for q in minima):
+            minima.append(p)
+    minima = np.array(sorted(minima, key=lambda q: q[0]))
+    d = np.hypot(x[:, None] - minima[:, 0], y[:, None] - minima[:, 1])
+    labels = d.argmin(axis=1).reshape(n)
+    return {"xs": xs, "ys": ys, "labels": labels, "minima": minima, "f_min": hump_f(*minima.T),
+            "hessian_eigs": np.array([np.linalg.eigvalsh(_hump_hessian(*q)) for q in minima]),
+            "lo": lo, "hi": hi, "cell": float(cell), "unsettled": int(np.sum(d.min(axis=1) > 1e-3))}
+
+
+def label_of(bm, pts):
+    """Basin label of points (..., 2) by the cell they fall in (points outside the box: nearest cell)."""
+    pts = np.asarray(pts, float)
+    ix = np.clip(((pts[..., 0] - bm["lo"][0]) / bm["cell"]).astype(int), 0, len(bm["xs"]) - 1)
+    iy = np.clip(((pts[..., 1] - bm["lo"][1]) / bm["cell"]).astype(int), 0, len(bm["ys"]) - 1)
+    return bm["labels"][ix, iy]
+
+
+def basin_distances(bm):
+    """D[i, j] = distance from minimum i to the nearest cell centre of basin j (0 on the diagonal).
+    r_i = min_{j != i} D[i, j] is the radius of basin i (the box edge does not count: the projection
+    keeps the iterate in the box, and it cannot increase the distance travelled). Resolution: the
+    cell centres sit within cell/sqrt(2) of any boundary point."""
+    X, Y = np.meshgrid(bm["xs"], bm["ys"], indexing="ij")
+    k = len(bm["minima"])
+    D = np.zeros((k, k))
+    for i, m in enumerate(bm["minima"]):
+        dist = np.hypot(X - m[0], Y - m[1])
+        for j in range(k):
+            if j != i:
+                D[i, j] = dist[bm["labels"] == j].min()
+    return D
+
+
+def jump_counts_2d(D, b):
+    """(l_star, l): l[i, j] = ceil(D[i, j]/b) jumps of norm <= b to reach basin j from minimum i;
+    l*_i = min_j l[i, j]. b = None: every count is 1."""
+    b = _b(b)
+    k = len(D)
+    l = np.array([[0 if i == j else _ceil(D[i, j], b) for j in range(k)] for i in range(k)])
+    lstar = np.array([min(l[i, j] for j in range(k) if j != i) for i in range(k)])
+    return lstar, l
+
+
+def transition_graph_2d(D, b):
+    """G_b for the 2-D landscape: edge i->j iff l_{i,j} = l*_i (same output as `transition_graph`)."""
+    lstar, l = jump_counts_2d(D, b)
+    k = len(lstar)
+    adj = np.array([[i != j and l[i, j] == lstar[i] for j in range(k)] for i in range(k)])
+    classes, reach = _classes(adj)
+    absorbing = [not any(adj[i, j] for i in c for j in range(k) if j not in c) for c in classes]
+    return {"l_star": lstar, "l": l, "adjacency": adj, "classes": classes, "absorbing": absorbing,
+            "irreducible": len(classes) == 1, "widest": [i for i in range(k) if lstar[i] == lstar.max()],
+            "reach": reach}
+
+
+def untruncated_generator_2d(bm, alpha, n_theta=720, n_u=400):
+    """Generator q_{i,j} of the untruncated limit CTMC (time unit 1/H(1/eta) steps) for isotropic noise:
+    q_{i,j} = nu{w : proj_box(m_i + w) in basin j}, nu(dw) = alpha |w|^(-alpha-1) d|w| dtheta/(2 pi),
+    i.e. nu(|w| > x) = x^-alpha with a uniform direction. Quadrature: midpoint rule in theta and in
+    u = |w|^-alpha on (0, r_i^-alpha] (nearer points stay in basin i)."""
+    D = basin_distances(bm)
+    k = len(D)
+    Q = np.zeros((k, k))
+    th_ = (np.arange(n_theta) + 0.5) * 2 * np.pi / n_theta
+    e = np.c_[np.cos(th_), np.sin(th_)]
+    for i, m in enumerate(bm["minima"]):
+        r0 = 0.999 * min(D[i, j] for j in range(k) if j != i)
+        umax = r0 ** -alpha
+        u = (np.arange(n_u) + 0.5) * umax / n_u
+        r = u ** (-1.0 / alpha)
+        pts = m[None, None, :] + r[None, :, None] * e[:, None, :]
+        pts = np.clip(pts, bm["lo"], bm["hi"])
+        lab = label_of(bm, pts)
+        for j in range(k):
+            if j != i:
+                Q[i, j] = umax * np.mean(lab == j)
+        Q[i, i] = -Q[i].sum()
+    return Q
