@@ -8,7 +8,7 @@ import math
 
 import numpy as np
 
-__all__ = ["is_int", "number", "maybe_list"]
+__all__ = ["is_int", "number", "integer", "maybe_list"]
 
 
 def is_int(v):
@@ -16,8 +16,8 @@ def is_int(v):
     return isinstance(v, (int, np.integer)) and not isinstance(v, bool)
 
 
-def number(name, v):
-    """A finite float; numeric text is accepted."""
+def number(name, v, positive=False):
+    """A finite float (> 0 if `positive`); numeric text is accepted."""
     if isinstance(v, str):
         try:
             v = float(v)
@@ -25,7 +25,24 @@ def number(name, v):
             raise ValueError(f"{name}: must be a finite number, got {v!r}") from None
     if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)) or not math.isfinite(v):
         raise ValueError(f"{name}: must be a finite number, got {v!r}")
+    if positive and v <= 0:
+        raise ValueError(f"{name}: must be > 0, got {v!r}")
     return float(v)
+
+
+def integer(name, v, lo, hi=None):
+    """An int in [lo, hi] (hi None: no upper bound); integral floats and integer text are accepted."""
+    if isinstance(v, str):
+        try:
+            v = ast.literal_eval(v)
+        except (ValueError, SyntaxError):
+            raise ValueError(f"{name}: must be an integer, got {v!r}") from None
+    if isinstance(v, float) and v.is_integer():
+        v = int(v)
+    if not is_int(v) or v < lo or (hi is not None and v > hi):
+        rng = f">= {lo}" if hi is None else f"in [{lo}, {hi}]"
+        raise ValueError(f"{name}: must be an integer {rng}, got {v!r}")
+    return int(v)
 
 
 def maybe_list(name, v):

@@ -5,7 +5,6 @@ twin), so they run unchanged on a process pool or a Dask cluster (`executor=`).
 """
 from __future__ import annotations
 
-import ast
 import math
 import os
 import warnings
@@ -17,7 +16,7 @@ from scipy import stats
 import sgdlab
 from sgdlab.experiments.phase import initial_points, quadratic_escape
 from sgdlab.theory import localmax as th
-from ..params import is_int as _is_int, number as _number
+from ..params import number as _number, integer as _int
 
 __all__ = ["validate_parameters", "resolve_executor", "prop1", "paradox", "final_histogram",
            "gaussian_escape", "phase_diagram", "phase_agreement", "boundary_crossings",
@@ -26,20 +25,6 @@ __all__ = ["validate_parameters", "resolve_executor", "prop1", "paradox", "final
 HIST_EDGES = np.linspace(-1.0, 1.0, 41)   # 40 bins of width 0.05: the two central bins are |w| < 0.05
 PHASE_THRESHOLD = 0.05                     # quadratic_escape's default: leaving the two central bins
 BAND_Z = 3.0                               # half-width of the excluded band, in sd of ln|w_T|
-
-
-def _int(name, v, lo, hi=None):
-    if isinstance(v, str):
-        try:
-            v = ast.literal_eval(v)
-        except (ValueError, SyntaxError):
-            raise ValueError(f"{name}: must be an integer, got {v!r}") from None
-    if isinstance(v, float) and v.is_integer():
-        v = int(v)
-    if not _is_int(v) or v < lo or (hi is not None and v > hi):
-        rng = f">= {lo}" if hi is None else f"in [{lo}, {hi}]"
-        raise ValueError(f"{name}: must be an integer {rng}, got {v!r}")
-    return int(v)
 
 
 def resolve_executor(executor):

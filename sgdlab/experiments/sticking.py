@@ -24,7 +24,7 @@ import numpy as np
 
 import sgdlab
 from sgdlab.theory import sticking as th
-from ..params import is_int as _is_int, maybe_list as _maybe_list
+from ..params import is_int as _is_int, maybe_list as _maybe_list, number as _number
 
 __all__ = ["validate_parameters", "noise_law", "KinkResult", "kink_split", "walk_oracle",
            "smooth_direction", "sticking_times", "fit_slope", "convergence_window",
@@ -34,19 +34,6 @@ DELTA = 0.5
 LINEAR_START = 0.25   # T3's linearisation at the smooth maximum: |X_0| <= 0.25 keeps |f'(x) + x| / |x| = x^2 <= 6%
 WALK_EPS = 1e-9
 BLOCK = 2 ** 32
-
-
-def _number(name, v, positive=False):
-    if isinstance(v, str):
-        try:
-            v = float(v)
-        except ValueError:
-            raise ValueError(f"{name}: must be a finite number, got {v!r}") from None
-    if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)) or not math.isfinite(v):
-        raise ValueError(f"{name}: must be a finite number, got {v!r}")
-    if positive and v <= 0:
-        raise ValueError(f"{name}: must be > 0, got {v!r}")
-    return float(v)
 
 
 def validate_parameters(eps, kink_a, kink_b, noise, noise_scale, alpha, offsets, n_runs, seed):

@@ -17,7 +17,7 @@ import numpy as np
 
 import sgdlab
 from sgdlab.theory import two_layer as th
-from ..params import is_int as _is_int
+from ..params import integer as _integer
 
 __all__ = ["ORIGIN_TOL", "MAX_ABS", "validate_parameters", "data_law", "initial_points", "run",
            "Outcome", "outcome", "compare_methods", "lyapunov", "lyapunov_curve", "capture_by_batch",
@@ -37,19 +37,6 @@ def _number(name, v):
     if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)) or not math.isfinite(v):
         raise ValueError(f"{name}: must be a finite number, got {v!r}")
     return float(v)
-
-
-def _integer(name, v, minimum):
-    if isinstance(v, str):
-        try:
-            v = ast.literal_eval(v)
-        except (ValueError, SyntaxError):
-            raise ValueError(f"{name}: must be an integer, got {v!r}") from None
-    if isinstance(v, float) and v.is_integer():
-        v = int(v)
-    if not _is_int(v) or v < minimum:
-        raise ValueError(f"{name}: must be an integer >= {minimum}, got {v!r}")
-    return int(v)
 
 
 def validate_parameters(a, lr, batch, n_runs, steps, seed):
