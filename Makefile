@@ -58,19 +58,23 @@ bench-sweep: install
 	$(VPY) benchmarks/sweep.py
 
 # ---------------------------------------------------------------- the book
-# A chapter is book/<name>.ipynb (files starting with _ are not chapters). It is executed by
-# papermill into _build/executed/<name>.ipynb, again only when its notebook, the compiled core or
-# any sgdlab/*.py source changed. The site is rendered by Jupyter Book from the executed notebooks
-# (staged in _build/site) with execution off, warnings as errors.
+# A chapter is book/<name>.ipynb (files starting with _ are not chapters), its code the package
+# sgdlab/chapters/<name>/. It is executed by papermill into _build/executed/<name>.ipynb, again only
+# when its notebook, its own package, the shared modules (sgdlab/*.py, sgdlab/chapters/*.py) or the
+# compiled core changed: editing one chapter's code re-executes that chapter alone. The site is
+# rendered by Jupyter Book from the executed notebooks (staged in _build/site) with execution off,
+# warnings as errors.
 CHAPTER_TIMEOUT ?= 1800
 CELL_TIMEOUT ?= 900
 CHAPTERS := $(patsubst book/%.ipynb,%,$(filter-out book/_%,$(wildcard book/*.ipynb)))
 EXECUTED := $(CHAPTERS:%=_build/executed/%.ipynb)
-SGDLAB_PY := $(shell find sgdlab -name '*.py' -not -path '*/__pycache__/*')
+SHARED_PY := $(wildcard sgdlab/*.py sgdlab/chapters/*.py)
 BOOK_PAGES := _config.yml _toc.yml $(wildcard book/*.md book/*.bib)
 JB := $(BIN)/jupyter-book
 
-_build/executed/%.ipynb: book/%.ipynb $(CORE_STAMP) $(SGDLAB_PY) scripts/run_chapter.py
+.SECONDEXPANSION:
+_build/executed/%.ipynb: book/%.ipynb $(CORE_STAMP) $(SHARED_PY) $$(wildcard sgdlab/chapters/$$*/*.py) \
+                         scripts/run_chapter.py
 	@mkdir -p $(@D)
 	@timeout $(CHAPTER_TIMEOUT) $(VPY) scripts/run_chapter.py $* $@ --timeout $(CELL_TIMEOUT) \
 	  || { echo "[book] make book failed: chapter '$*' (see above; wall-clock limit $(CHAPTER_TIMEOUT) s)" >&2; exit 1; }

@@ -8,7 +8,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 import numpy as np  # noqa: E402
 
 import sgdlab  # noqa: E402
-from sgdlab.experiments.phase import quadratic_escape  # noqa: E402
+from sgdlab.tasks import quadratic_escape  # noqa: E402
 
 GRID = {"a": np.linspace(-4, 1, 41), "lr": np.linspace(0.02, 2, 40)}
 N_RUNS, CHUNK = 2000, 1000

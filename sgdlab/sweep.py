@@ -117,7 +117,7 @@ def sweep(simulation, grid, *, n_runs, seeds=(0,), chunk_runs=None, executor=Non
 
     simulation: a picklable callable `(point: dict, n_runs, seed, stream_offset) -> dict` of
         per-run outputs (arrays of shape (n_runs,)); it must pass `seed` and `stream_offset` to
-        `sgdlab.simulate`. See `sgdlab.experiments.phase.quadratic_escape` for an example.
+        `sgdlab.simulate`. See `sgdlab.tasks.quadratic_escape` for an example.
     grid: {name: sequence of values}; the dims of the result in this order.
     n_runs: runs per grid point and seed; chunk_runs: runs per task (default: all in one task).
     executor: None (in-process: a pool of `max_workers` threads, default all CPUs, since the core

@@ -1,1 +1,0 @@
-"""Per-chapter experiments modules (one module per topic)."""

@@ -1,1 +1,0 @@
-"""Per-chapter plotting modules (one module per topic)."""

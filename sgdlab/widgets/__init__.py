@@ -1,1 +1,0 @@
-"""Per-chapter widgets modules (one module per topic)."""
