@@ -547,3 +547,45 @@ def use_book_style():
         bi.InlineBackend.instance().rc = {}
     except Exception:  # not in a kernel
         pass
+
+
+# ----------------------------------------------------------------------------------- page pieces
+
+_FA_ICONS = {"fa-minus": "−", "fa-plus": "+", "fa-fast-backward": "⏮", "fa-step-backward": "⏴",
+             "fa-play": "▶", "fa-pause": "⏸", "fa-step-forward": "⏵", "fa-fast-forward": "⏭",
+             "fa-backward": "◀", "fa-forward": "▶"}
+
+
+def offline_jshtml(html):
+    """matplotlib's `to_jshtml` output without its Font Awesome stylesheet from a CDN: the buttons'
+    icons become plain characters, so the scrubber works offline."""
+    import re
+    html = re.sub(r'<link[^>]*font-awesome[^>]*>', "", html)
+    def icon(m):
+        name, flip = m.group(1), "fa-flip-horizontal" in m.group(0)
+        return "◀" if (name == "fa-play" and flip) else _FA_ICONS.get(name, "·")
+    html = re.sub(r'<i class="fa (fa-[a-z-]+)[^"]*">\s*</i>', icon, html)
+    return html
+
+
+def scrubber(fig, update, frames, interval=200):
+    """Kernel-free frame scrubber: a matplotlib animation as `to_jshtml` (no CDN; works offline).
+
+    update(i) redraws frame i on `fig`. Returns an IPython HTML object; closes the figure.
+    """
+    import matplotlib.pyplot as plt
+    from IPython.display import HTML
+    from matplotlib.animation import FuncAnimation
+    anim = FuncAnimation(fig, update, frames=frames, interval=interval)
+    html = anim.to_jshtml(default_mode="once")
+    plt.close(fig)
+    return HTML(offline_jshtml(html))
+
+
+def glued_html():
+    """The values this chapter glued, as a collapsed list for the "Rerun this chapter" section."""
+    items = "".join(f"<li><code>{_html.escape(k)}</code> = {fmt(v, 6, html=True) if not isinstance(v, (dict, list)) else _html.escape(repr(v)[:200])}</li>"
+                    for k, v in GLUED.items() if not hasattr(v, "savefig"))
+    return (f"<details><summary>Glued results ({sum(1 for v in GLUED.values() if not hasattr(v, 'savefig'))} "
+            f"names; read them from the executed notebook with <code>sgdlab.book.read_glue</code>)</summary>"
+            f"<ul>{items}</ul></details>")
