@@ -16,6 +16,8 @@ import sys
 import yaml
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from stage_site import stage_notebook  # noqa: E402
 
 
 def main(names):
@@ -32,7 +34,7 @@ def main(names):
         src = os.path.join(ROOT, "_build", "executed", n + ".ipynb")
         if not os.path.exists(src):
             sys.exit(f"{src} missing: run `make _build/executed/{n}.ipynb` first")
-        shutil.copy(src, os.path.join(site, "book", n + ".ipynb"))
+        stage_notebook(src, os.path.join(site, "book", n + ".ipynb"))
     with open(os.path.join(ROOT, "_toc.yml"), encoding="utf-8") as fh:
         toc = yaml.safe_load(fh)
     keep = {f"book/{n}" for n in names} | {"book/references", "book/errata"}

@@ -8,6 +8,7 @@ entry has no source or no executed notebook. Parts left without chapters are dro
 staged toc. Files are copied only when their content changed, so Sphinx rebuilds only what changed.
 """
 import filecmp
+import json
 import os
 import shutil
 import sys
@@ -22,6 +23,28 @@ def copy_if_changed(src, dst):
     os.makedirs(os.path.dirname(dst), exist_ok=True)
     if not os.path.exists(dst) or not filecmp.cmp(src, dst, shallow=False):
         shutil.copy2(src, dst)
+
+
+def page_notebook(nb):
+    """The executed notebook as the page shows it: no ipywidgets state (the frozen widgets would pull
+    the widget manager from a CDN and do nothing without a kernel; the live explorers stay in the
+    notebooks), and papermill's injected-parameters cell removed from the page like the parameters cell."""
+    nb.get("metadata", {}).pop("widgets", None)
+    for cell in nb.get("cells", []):
+        tags = cell.get("metadata", {}).get("tags", [])
+        if "injected-parameters" in tags and "remove-cell" not in tags:
+            cell["metadata"]["tags"] = tags + ["remove-cell"]
+    return nb
+
+
+def stage_notebook(src, dst):
+    """Copy an executed notebook to the site as the page shows it (only when its content changed)."""
+    with open(src, encoding="utf-8") as fh:
+        text = json.dumps(page_notebook(json.load(fh)), indent=1, ensure_ascii=False)
+    os.makedirs(os.path.dirname(dst), exist_ok=True)
+    if not os.path.exists(dst) or open(dst, encoding="utf-8").read() != text:
+        with open(dst, "w", encoding="utf-8") as fh:
+            fh.write(text)
 
 
 def resolve(entry, errors):
@@ -66,7 +89,10 @@ def main(site=os.path.join(ROOT, "_build", "site")):
         print("stage_site: cannot build the book:\n  - " + "\n  - ".join(errors), file=sys.stderr)
         return 1
     for rel, src in staged.items():
-        copy_if_changed(src, os.path.join(site, rel))
+        if rel.endswith(".ipynb"):
+            stage_notebook(src, os.path.join(site, rel))
+        else:
+            copy_if_changed(src, os.path.join(site, rel))
     for extra in ["_config.yml", "book/references.bib"]:
         copy_if_changed(os.path.join(ROOT, extra), os.path.join(site, extra))
     # the staged toc: the same, without empty parts
