@@ -60,7 +60,7 @@ bench-sweep: install
 # ---------------------------------------------------------------- the book
 # A chapter is book/<name>.ipynb (files starting with _ are not chapters), its code the package
 # sgdlab/chapters/<name>/. It is executed by papermill into _build/executed/<name>.ipynb, again only
-# when its notebook, its own package, the shared modules (sgdlab/*.py, sgdlab/chapters/*.py) or the
+# when its notebook, its own package, the shared modules (sgdlab/*.py, the kit) or the
 # compiled core changed: editing one chapter's code re-executes that chapter alone. The site is
 # rendered by Jupyter Book from the executed notebooks (staged in _build/site) with execution off,
 # warnings as errors.
@@ -68,7 +68,7 @@ CHAPTER_TIMEOUT ?= 1800
 CELL_TIMEOUT ?= 900
 CHAPTERS := $(patsubst book/%.ipynb,%,$(filter-out book/_%,$(wildcard book/*.ipynb)))
 EXECUTED := $(CHAPTERS:%=_build/executed/%.ipynb)
-SHARED_PY := $(wildcard sgdlab/*.py sgdlab/chapters/*.py)
+SHARED_PY := $(wildcard sgdlab/*.py) sgdlab/chapters/__init__.py sgdlab/chapters/_kit.py
 BOOK_PAGES := _config.yml _toc.yml $(wildcard book/*.md book/*.bib)
 JB := $(BIN)/jupyter-book
 
@@ -78,6 +78,9 @@ _build/executed/%.ipynb: book/%.ipynb $(CORE_STAMP) $(SHARED_PY) $$(wildcard sgd
 	@mkdir -p $(@D)
 	@timeout $(CHAPTER_TIMEOUT) $(VPY) scripts/run_chapter.py $* $@ --timeout $(CELL_TIMEOUT) \
 	  || { echo "[book] make book failed: chapter '$*' (see above; wall-clock limit $(CHAPTER_TIMEOUT) s)" >&2; exit 1; }
+
+# the errata page collects every chapter's ERRATA list
+_build/executed/errata.ipynb: sgdlab/chapters/errata.py $(wildcard sgdlab/chapters/*/__init__.py)
 
 _build/html/index.html: $(EXECUTED) $(BOOK_PAGES) scripts/stage_site.py $(CORE_STAMP)
 	$(VPY) scripts/stage_site.py
