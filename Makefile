@@ -39,7 +39,8 @@ $(CORE_STAMP): $(DEPS_STAMP) $(CORE_SRC)
 
 install: $(CORE_STAMP)
 
-test: install browser
+# The page tests check the real book, so the book is built (incrementally) first.
+test: install browser book
 	$(VPY) -m pytest -q tests
 
 # Headless Chromium for the browser test of the rendered pages (Debian package; best effort:

@@ -1,7 +1,6 @@
 """Open every built page in headless Chromium: no Python traceback, no missing image; screenshots.
 
-Pages: the minimal book of test_book_pipeline (always) and the real book in _build/html when it has
-been built (`make book`). Chromium is installed by `make test` (Debian package `chromium`); the test
+Pages: the minimal book of test_pipeline (the real book: test_pages.py). Chromium is installed by `make test` (Debian package `chromium`); the test
 is skipped, with that reason, only where it is not available.
 """
 import glob
@@ -87,9 +86,4 @@ def test_minibook_pages_render(built):  # noqa: F811
     pages = check_pages(str(built / "_build" / "jb" / "_build" / "html"), "mini")
     assert any(p.endswith("mini.html") for p in pages)
 
-
-def test_built_book_pages_render():
-    html_root = os.path.join(ROOT, "_build", "html")
-    if not os.path.exists(os.path.join(html_root, "index.html")):
-        pytest.skip("the book has not been built here (run `make book` first)")
-    check_pages(html_root, "book")
+# The real book's pages are checked by test_pages.py (offline, math, figures, links, screenshots).
