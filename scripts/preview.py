@@ -17,7 +17,7 @@ import yaml
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from stage_site import stage_notebook  # noqa: E402
+from stage_site import stage_notebook, stage_static  # noqa: E402
 
 
 def main(names):
@@ -27,6 +27,7 @@ def main(names):
         shutil.rmtree(site)
     os.makedirs(os.path.join(site, "book"))
     shutil.copy(os.path.join(ROOT, "_config.yml"), site)
+    stage_static(site)
     for f in os.listdir(os.path.join(ROOT, "book")):
         if f.endswith((".md", ".bib")):
             shutil.copy(os.path.join(ROOT, "book", f), os.path.join(site, "book", f))

@@ -47,6 +47,19 @@ def stage_notebook(src, dst):
             fh.write(text)
 
 
+def stage_static(site):
+    """The JavaScript the explorers need, served by the book itself (never from a CDN): BokehJS from
+    the installed bokeh package, into the site's _static folder (see html_js_files in _config.yml)."""
+    sys.path.insert(0, ROOT)
+    from sgdlab.chapters._explorer import bokeh_js_files
+    staged = []
+    for src in bokeh_js_files():
+        rel = os.path.join("_static", os.path.basename(src))
+        copy_if_changed(src, os.path.join(site, rel))
+        staged.append(rel)
+    return staged
+
+
 def resolve(entry, errors):
     """Source path (relative to ROOT) to stage for a toc entry, or None with an error recorded."""
     name = entry
@@ -102,8 +115,9 @@ def main(site=os.path.join(ROOT, "_build", "site")):
     if not os.path.exists(path) or open(path, encoding="utf-8").read() != text:
         with open(path, "w", encoding="utf-8") as fh:
             fh.write(text)
+    static = stage_static(site)
     # remove staged files that are no longer in the toc
-    keep = set(staged) | {"_config.yml", "_toc.yml", "book/references.bib"}
+    keep = set(staged) | set(static) | {"_config.yml", "_toc.yml", "book/references.bib"}
     for dirpath, _, files in os.walk(site):
         if "_build" in dirpath.split(os.sep):
             continue
