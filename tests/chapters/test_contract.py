@@ -32,10 +32,13 @@ def test_chapters_are_the_books_notebooks():
 def test_parameter_table_is_the_notebooks(ch):
     P = getattr(_ex(ch), "PARAMS", None)
     assert isinstance(P, Params), f"{ch}: experiments.PARAMS must be a kit Params table"
-    nb = notebook_parameters(os.path.join(ROOT, "book", f"{ch}.ipynb"))
+    nb = notebook_parameters(os.path.join(ROOT, "book", f"{ch}.ipynb"))  # defaults as source text
     assert list(nb) == [p.name for p in P], f"{ch}: notebook parameters cell and PARAMS differ"
-    for name, default in nb.items():
-        assert P[name].default == default, f"{ch}.{name}: notebook default {default!r} != PARAMS {P[name].default!r}"
+    ref = P.validate()
+    for name, text in nb.items():
+        value = None if text == "None" else text
+        assert P.validate({name: value})[name] == ref[name], \
+            f"{ch}.{name}: notebook default {text!r} != PARAMS {P[name].default!r}"
     assert all(p.meaning for p in P), f"{ch}: every parameter needs a one-line meaning"
     P.validate()  # the defaults are valid
 

@@ -19,6 +19,9 @@ from scipy import stats
 from sgdlab.chapters.local_maximum import experiments as ex
 from sgdlab.chapters.local_maximum import theory as th
 from sgdlab import quadratic
+from sgdlab.book import notebook_parameters
+from sgdlab.chapters._kit import agreement_html
+from pathlib import Path
 
 from conftest import Z_TOL
 
@@ -192,7 +195,10 @@ def test_stationary_additive_noise():
     assert st["theory_prob"].sum() == pytest.approx(1.0)
 
 
-# ------------------------------------------------------------------ validation and the agreement table
+# ------------------------------------------------------------------ parameters, streams, errata
+
+NOTEBOOK = Path(__file__).resolve().parents[2] / "book" / "local_maximum.ipynb"
+
 
 def _params(**kw):
     base = dict(a=-1.0, lr=0.8, n_runs=2000, steps=200, eps=1e-3, seed=0, phase_n_a=81, phase_n_lr=80,
@@ -201,23 +207,113 @@ def _params(**kw):
     return base
 
 
+def test_params_match_the_notebook():
+    nb = notebook_parameters(NOTEBOOK)
+    assert list(nb) == [p.name for p in ex.PARAMS]
+    assert {k: v for k, v in ex.PARAMS.defaults().items()} == {k: eval(v) for k, v in nb.items()}
+
+
+@pytest.mark.parametrize("param", list(ex.PARAMS), ids=lambda p: p.name)
+def test_invalid_values_name_the_parameter(param):
+    for bad in param.invalid_values():
+        with pytest.raises(ValueError, match=rf"^{param.name}: "):
+            ex.PARAMS.validate({param.name: bad})
+
+
 @pytest.mark.parametrize("name,value", [("a", 0.5), ("a", "x"), ("lr", 0.0), ("lr", 2.5), ("n_runs", 3),
                                         ("steps", 0), ("steps", 3000), ("eps", 1.0), ("seed", -1),
                                         ("phase_n_a", 2), ("phase_runs", 1.5), ("sigma_add", 0.0),
                                         ("quartic_c", -1.0), ("executor", "threads")])
 def test_validation_names_the_parameter(name, value):
     with pytest.raises(ValueError, match=name):
-        ex.validate_parameters(**_params(**{name: value}))
+        ex.PARAMS.validate(_params(**{name: value}))
 
 
 def test_validation_accepts_papermill_strings():
-    P = ex.validate_parameters(**_params(a="-0.5", n_runs="500", executor="None"))
+    P = ex.PARAMS.validate(_params(a="-0.5", n_runs="500", executor="None"))
     assert P["a"] == -0.5 and P["n_runs"] == 500 and P["executor"] is None
-    assert ex.validate_parameters(**_params(executor="processes"))["executor"] == "processes"
+    assert ex.PARAMS.validate(_params(executor="processes"))["executor"] == "processes"
+
+
+def test_stream_plan_has_no_overlap_at_the_largest_sizes():
+    # stream blocks depend on n_runs only; the other sizes are set small enough to pass the budget check
+    big = {p.name: p.hi for p in ex.PARAMS if p.kind == "int" and p.hi is not None}
+    big.update(steps=100, phase_n_a=3, phase_n_lr=3, phase_runs=10)
+    P = ex.PARAMS.validate(_params(**big))
+    assert P.n_runs == 10**6 and P.seed == 2**63 - 1
+    S = ex.stream_plan(P)
+    assert S.overlaps() == []
+    # the offsets the book always used are kept (the glued values do not move) except Prop. 1's,
+    # which shared Fig. 1's streams
+    D = ex.stream_plan(ex.PARAMS.validate())
+    assert (D["fig1_quadratic"], D["fig1_quartic"], D["paradox"], D["fig7"]) == (0, 10**6, 10**7, 2 * 10**7)
+    assert D["prop1"] >= 2 * 10**7 + 2000 and D.overlaps() == []
+
+
+def test_eq7_corrected_against_the_binomial_law_and_simulation():
+    # the exact second moment of the binomial law at lr = 1 is the corrected Eq. 7, not the printed one
+    for a in (-1.0, -0.3, -2.5):
+        f_ok, f_pr = th.eq7_factors(a)
+        assert f_ok == pytest.approx((2 - a) ** 2 / 2) and f_pr == pytest.approx((2 - a) ** 2 / 4)
+        for t in range(0, 8):
+            exact = th.second_moment(a, 1.0, t)
+            assert exact == pytest.approx(th.eq7_corrected(a, t), rel=1e-12)
+            if t > 0:
+                assert exact == pytest.approx(2.0 ** t * th.eq7_printed(a, t), rel=1e-12)
+    assert th.eq7_factors(-1.0) == (4.5, 2.25)
+    # and by simulation (20000 runs): the corrected value within Z_TOL SE, the printed one far out
+    p1 = ex.prop1(n_runs=20000, t_max=5, seed=11, a=-1.0)
+    for t in (1, 2, 3):
+        assert abs(p1["mean_sq"][t] - p1["m2"][t]) <= Z_TOL * p1["se2"][t]
+        assert abs(p1["mean_sq"][t] - p1["m2_printed"][t]) > 10 * p1["se2"][t]
+    # P(w_t = 0) = 1 - 2^-t (the paper prints 1/(1 - 2^-t), which exceeds 1)
+    assert np.all(np.abs((1 - p1["frac"][1:]) - (1 - 0.5 ** p1["t"][1:])) <= Z_TOL * np.sqrt(
+        0.5 ** p1["t"][1:] * (1 - 0.5 ** p1["t"][1:]) / 20000))
+
+
+def test_endpoints_mu_zero_no_convergence():
+    # Eq. 8's ends: mu = 0, s > 0; exact P(|w_t| > eps) tends to 1/2 (not 0), and the simulation agrees
+    for a in (-1.0, -0.3, -3.0):
+        lo, hi = th.absorbing_interval(a)
+        for lr in (lo, hi):
+            assert abs(float(th.mu(a, lr))) < 1e-12 and th.log_step_sd(a, lr) > 0.1
+            p = [th.prob_abs_gt_fixed(1e-3, a, float(lr), t) for t in (1000, 4000, 16000)]
+            assert 0.5 < p[2] < p[1] < p[0] and p[2] - 0.5 < 0.5 * (p[0] - 0.5)
+    assert th.log_step_sd(-1.0, 0.5) == pytest.approx(math.log(2))
+    e = ex.endpoints(-1.0, n_runs=4000, steps=1000, eps=1e-3, seed=12, stream_offsets=(0, 10**6))
+    assert e.n_diverged == 0 and e.mu == pytest.approx((0.0, 0.0), abs=1e-12)
+    se = np.sqrt(np.clip(e.theory * (1 - e.theory), 0, None) / e.n_runs)
+    z = stats.norm.isf(6.8e-6 / 2 / 2)
+    assert np.all(np.abs(e.frac_out[:, -1] - e.theory[:, -1]) <= z * se[:, -1])
+    assert np.all(e.frac_out[:, -1] > 0.45)           # far from 0: no convergence in probability
+    # an interior lr (mu < 0) does go to 0: the exact law at the same T
+    assert th.prob_abs_gt_fixed(1e-3, -1.0, 0.8, 1000) < 1e-6
+
+
+def test_eq65_gradient_noise_is_the_variance():
+    # per-sample gradient x w with the two-point law: its variance is Var(x) w^2 = (1 - a/2)^2 w^2,
+    # not (E[x^2] + (E x)^2) w^2 as Eq. 65 prints
+    for a in (-1.0, -0.4, 0.5):
+        xs = np.array([1.0, a - 1.0])
+        w = 0.7
+        var = np.mean((xs * w) ** 2) - np.mean(xs * w) ** 2
+        assert var == pytest.approx((1 - a / 2) ** 2 * w ** 2, rel=1e-12)
+        printed = (np.mean(xs ** 2) + np.mean(xs) ** 2) * w ** 2
+        assert printed - var == pytest.approx(2 * (a / 2) ** 2 * w ** 2, rel=1e-9) and printed - var > 1e-3
+
+
+def test_errata_list():
+    from sgdlab.chapters.local_maximum import ERRATA
+    text = NOTEBOOK.read_text()
+    assert len(ERRATA) >= 10
+    for e in ERRATA:
+        assert set(e) == {"paper", "location", "printed", "correct", "label"}
+        assert e["paper"] == "ziyin2021sgd" and e["label"].startswith("erratum-local_maximum-")
+        assert f"({e['label']})=" in text
 
 
 def _small_run(seed=0):
-    p1 = ex.prop1(n_runs=2000, t_max=10, seed=seed)
+    p1 = ex.prop1(n_runs=2000, t_max=10, seed=seed, stream_offset=10**8)
     par = ex.paradox(-1.0, 0.8, n_runs=2000, t_max=10, seed=seed)
     quad = ex.final_histogram(-1.0, 0.8, n_runs=2000, steps=100, eps=1e-3, seed=seed)
     A, L = ex.phase_grid(11, 10)
@@ -227,18 +323,30 @@ def _small_run(seed=0):
     ags = (ex.phase_agreement(d, mq), ex.phase_agreement(d, mq, th.log_step_sd(A[:, None], L[None, :])),
            ex.phase_agreement(g, mg), ex.phase_agreement(g, mg, th.log_step_sd_gaussian(A, L)))
     st = ex.stationary_additive(-1.0, 0.8, 0.1, n_runs=200, steps=1000, burn_in=300, seed=seed)
-    return p1, par, quad, ags, st
+    ends = ex.endpoints(-1.0, n_runs=2000, steps=500, seed=seed, stream_offsets=(2 * 10**8, 3 * 10**8))
+    return p1, par, quad, ags, st, ends
 
 
 def test_agreement_table_passes_and_catches_a_bias():
-    p1, par, quad, ags, st = _small_run()
-    rows = ex.agreement(p1, par, quad, *ags, st)
+    p1, par, quad, ags, st, ends = _small_run()
+    rows = ex.agreement(p1, par, quad, *ags, st, ends)
+    assert len({r.get("group") or r["check"] for r in rows}) <= 12      # claims on the page
     assert all(r["passed"] for r in rows), [r for r in rows if not r["passed"]]
     assert {"check", "theory", "simulation", "tolerance", "passed"} <= set(rows[0])
     # a 6 SE bias of the sample mean at t = 3 must fail the Eq. 6 row
     biased = dict(par, mean=par["mean"] + 6 * par["se1"] * (np.arange(par["mean"].size) == 3))
-    rows = ex.agreement(p1, biased, quad, *ags, st)
+    rows = ex.agreement(p1, biased, quad, *ags, st, ends)
     assert not [r for r in rows if r["check"].startswith("E[w_t] ")][0]["passed"]
+    # the printed Eq. 7 in place of the corrected one fails its row
+    wrong7 = dict(p1, m2=p1["m2_printed"])
+    rows = ex.agreement(wrong7, par, quad, *ags, st, ends)
+    assert not [r for r in rows if r["check"].startswith("Eq. 7 corrected")][0]["passed"]
+    # a theory that converges at the endpoints (P -> 0) fails the endpoint rows
+    conv = ex.Endpoints(**{**ends.__dict__, "theory": ends.theory * 0.01})
+    rows = ex.agreement(p1, par, quad, *ags, st, conv)
+    assert not any(r["passed"] for r in rows if (r.get("group") or "").startswith("Eq. 8's endpoints"))
+    html = agreement_html(rows)
+    assert "checks agree" in html
 
 
 # ------------------------------------------------------------------ figures and explorer (smoke)
@@ -248,17 +356,26 @@ def test_figures_and_explorer_render():
     from sgdlab.chapters.local_maximum import explorer as wd
     quad = ex.final_histogram(-1.0, 0.8, n_runs=300, steps=50, seed=0, n_frames=3)
     quart = ex.final_histogram(-1.0, 0.8, n_runs=300, steps=50, seed=0, loss="quartic")
-    pl.fig1(quad, quart)
-    pl.prop1(ex.prop1(n_runs=300, t_max=5))
-    pl.paradox(ex.paradox(-1.0, 0.8, n_runs=300, t_max=10))
+    from sgdlab.chapters._kit import FIG_WIDTH, scrubber, use_book_style
+    use_book_style()
     A, L = ex.phase_grid(5, 4)
     d = ex.phase_diagram("quadratic", A, L, n_runs=20, steps=50)
-    pl.phase(d, (A, L, th.mu_grid(A, L)))
-    pl.fig7(ex.stationary_additive(-1.0, 0.8, 0.1, n_runs=50, steps=300, burn_in=100))
-    html = pl.fig1_animation(quad)
-    assert "<script" in html
+    figs = [pl.fig1_quadratic(quad), pl.fig1_quartic(quart), pl.prop1(ex.prop1(n_runs=300, t_max=5)),
+            pl.paradox(ex.paradox(-1.0, 0.8, n_runs=300, t_max=10)), pl.phase(d, (A, L, th.mu_grid(A, L))),
+            pl.fig7(ex.stationary_additive(-1.0, 0.8, 0.1, n_runs=50, steps=300, burn_in=100)),
+            pl.endpoints(ex.endpoints(-1.0, n_runs=100, steps=50), lr=0.8)]
+    for f in figs:                       # the book's column: at most 6.7 in wide, at most 2 panels a row
+        assert f.get_size_inches()[0] <= FIG_WIDTH + 1e-9
+        assert len([ax for ax in f.axes if ax.get_label() != "<colorbar>"]) <= 2
+    fig, update, frames = pl.fig1_scrubber(quad)
+    html = scrubber(fig, update, frames).data
+    assert "<script" in html and "font-awesome" not in html
     res = wd.draw(-1.0, 0.8, "gaussian", 0.5, 0.05, 100, {"gaussian": d}, n_runs=200)
     assert res.final.shape == (200,)
     box = wd.explorer({"two-point": d, "gaussian": d}, steps=50, n_runs=100)
     assert len(box.children) == 3
+    # valid parameters off the controls' grid and range still work (the controls extend)
+    box = wd.explorer({"two-point": d, "gaussian": d}, a=-3.987, lr=0.004, steps=7, n_runs=100)
+    sliders = {c.description: c for row in box.children[:2] for c in row.children}
+    assert sliders["a"].value == -3.987 and sliders["λ"].value == 0.004 and sliders["steps"].value == 7
     plt.close("all")

@@ -21,6 +21,9 @@ from sgdlab.chapters.sharp_minima import theory as th
 
 from conftest import Z_TOL
 
+from pathlib import Path
+ROOT = Path(__file__).resolve().parents[2]
+
 A_VALUES = [0.1, 0.5, 0.9, 1.0]
 
 
@@ -251,13 +254,68 @@ def test_classify():
 def test_bad_parameters_name_the_parameter(name, kw):
     args = {"a": 0.5, "lr": 0.05, "b": None, "n_runs": 100, "steps": 100, "seed": 0} | kw
     with pytest.raises(ValueError, match=rf"^{name}"):
-        ex.validate_parameters(**args)
+        ex.PARAMS.validate(**args)
+    with pytest.raises(ValueError, match=rf"^{name}"):
+        ex.run_pair(**args)
 
 
 def test_b_may_be_a_string():
-    P = ex.validate_parameters(0.5, 0.05, "None", 100, 100, 0)
+    P = ex.PARAMS.validate(a=0.5, lr=0.05, b="None", n_runs=100, steps=100, seed=0)
     assert P["b"] == pytest.approx(14.0)
-    assert ex.validate_parameters(0.5, "0.05", "5", 100, 100, 0)["b"] == 5.0
+    assert ex.PARAMS.validate(a=0.5, lr="0.05", b="5", n_runs=100, steps=100, seed=0)["b"] == 5.0
+
+
+def test_params_match_the_notebook():
+    from sgdlab.book import notebook_parameters
+    nb = notebook_parameters(ROOT / "book" / "sharp_minima.ipynb")
+    assert list(ex.PARAMS.defaults()) == list(nb)
+    import ast
+    assert ex.PARAMS.defaults() == {k: ast.literal_eval(v) for k, v in nb.items()}
+
+
+@pytest.mark.parametrize("param", list(ex.PARAMS), ids=lambda p: p.name)
+def test_invalid_values_name_the_parameter(param):
+    for bad in param.invalid_values():
+        with pytest.raises(ValueError, match=rf"^{param.name}"):
+            ex.PARAMS.validate(**{param.name: bad})
+
+
+def test_stream_plan_blocks_disjoint_at_the_largest_sizes():
+    P = ex.PARAMS.validate(n_runs=10**6, steps=2000, seed=2**63)
+    S = ex.stream_plan(P)
+    assert S.overlaps() == []
+    assert set(S.blocks) == {"fig3", "sweep", "transverse"}
+    assert S.blocks["fig3"][1] == 10**6 and S.blocks["sweep"][1] == ex.N_SWEEP_MAX
+    # at the defaults the Fig. 3 runs keep their streams 32.. (transverse at 0)
+    S0 = ex.stream_plan(ex.PARAMS.validate())
+    assert S0.overlaps() == [] and S0["transverse"] == 0
+
+
+@pytest.mark.parametrize("lr", [0.01, 0.03, 0.05, 0.0732, 0.1, 0.16])
+def test_d3_b_minimises_the_product_not_r_minus(lr):
+    # D.3 says b = 1/lr - 6 minimises r_t "for both cases": it minimises r(+1) and r(+1) r(-1)
+    # (numerically, no algebra) but r(-1) = 1 + 2lr + b lr increases with b >= 0.
+    b0 = th.default_b(lr)
+    assert th.best_b_numeric(lr) == pytest.approx(b0, abs=1e-6)
+    bs = np.linspace(0.0, 3 * b0, 301)
+    rp = np.array([th.proof_r(lr, b)[0] for b in bs])
+    rm = np.array([th.proof_r(lr, b)[1] for b in bs])
+    assert bs[np.argmin(rp)] == pytest.approx(b0, abs=bs[1])
+    assert np.all(np.diff(rm) > 0)
+    np.testing.assert_allclose(rm, 1 + 2 * lr + bs * lr, rtol=1e-14)
+    # with the minimising b, the exponent is the corrected one: no b > 0 does better
+    assert min(th.proof_mu(lr, b) for b in bs[1:]) >= th.proof_mu(lr) - 1e-12
+
+
+def test_flat_minimum_factors():
+    # the per-step factors of w1 at a flat minimum (w1^2 = 1/2, w2 = 0), b = 1/lr - 6
+    for lr in (0.02, 0.05, 0.1):
+        fp, fm = th.flat_factors(lr)
+        assert fp == pytest.approx(8 * lr - 2 * lr) and fm == pytest.approx(2 - 4 * lr - 2 * lr)
+        g1p = th.grad(1 / math.sqrt(2), 0.0, 0.5, th.default_b(lr), x=1.0)[0]
+        assert 1 - lr * g1p * math.sqrt(2) == pytest.approx(fp)
+    fp, fm = th.flat_factors(0.05)
+    assert fp == pytest.approx(0.3) and fm == pytest.approx(1.7) and 0.5 * math.log(fp * fm) < 0
 
 
 # ----------------------------------------------------------------------------- agreement table, figures
@@ -290,9 +348,15 @@ def test_figures_and_explorer_draw(monkeypatch):
     from sgdlab.chapters.sharp_minima import explorer as wd
     monkeypatch.setattr(plt, "show", lambda *a, **k: None)
     pair, sw, tr = _small_chapter(seed=1)
-    for fig in (pl.landscape(0.5), pl.fig3(pair), pl.proof_exponent(th.lr_bound()),
-                pl.sweep(sw, tr, th.lr_bound(), lr_c=ex.crossing(tr["lr"], tr["lam"]), lr_mark=0.05)):
+    figs = [pl.landscape(0.5), *pl.fig3(pair), pl.proof_exponent(th.lr_bound()),
+            *pl.sweep(sw, tr, th.lr_bound(), lr_c=ex.crossing(tr["lr"], tr["lam"]), lr_mark=0.05)]
+    for fig in figs:
         fig.canvas.draw()          # renders the mathtext labels (catches parse errors)
+        assert fig.get_figwidth() <= 6.7 + 1e-9      # the book's content column
+        assert all(len(f.axes) <= 3 for f in [fig])  # at most two panels (+ a colour bar) per figure
+    # the headline panel labels the runs at each minimum: SGD's count at the sharp minima is visible
+    texts = [t.get_text() for t in figs[2].axes[0].texts]
+    assert sum(int(t) for t in texts) >= 190
     fig, update, n = pl.scrubber_frames(pair)
     update(n - 1)
     fig.canvas.draw()
@@ -300,4 +364,21 @@ def test_figures_and_explorer_draw(monkeypatch):
     assert wd.draw(0.5, 0.2, True, 14.0, 100, n_runs=100) is None      # b = 1/0.2 - 6 < 0: message, no crash
     box = wd.explorer(steps=100, n_runs=100)
     assert len(box.children) == 3
+    # valid values off the controls' ranges extend them (never clipped)
+    box = wd.explorer(a=0.01, lr=0.5, b=80.0, steps=123, n_runs=50)
+    wa, wlr = box.children[0].children
+    wauto, wb, wsteps = box.children[1].children
+    assert (wa.value, wlr.value, wb.value, wsteps.value) == (0.01, 0.5, 80.0, 123)
     plt.close("all")
+
+
+def test_errata_have_their_paragraphs_in_the_notebook():
+    import json
+    from sgdlab.chapters import sharp_minima
+    text = "\n".join("".join(c["source"]) for c in json.load(open(ROOT / "book" / "sharp_minima.ipynb"))["cells"]
+                     if c["cell_type"] == "markdown")
+    labels = [e["label"] for e in sharp_minima.ERRATA]
+    assert len(set(labels)) == len(labels) >= 4
+    for e in sharp_minima.ERRATA:
+        assert set(e) == {"paper", "location", "printed", "correct", "label"}
+        assert f"\n({e['label']})=\n" in text
