@@ -26,9 +26,10 @@ $(DEPS_STAMP): requirements.txt | $(VPY)
 
 # The compiled core: an editable install builds the extensions in place (sgdlab/*.so).
 $(CORE_STAMP): $(DEPS_STAMP) $(CORE_SRC)
-	@# Move the old modules aside (running kernels keep their inode instead of crashing on an
-	@# overwritten file); put them back if the build fails, drop them if it succeeds.
-	@for f in sgdlab/*.so; do [ -e "$$f" ] && mv -f "$$f" "$$f.prev"; done; \
+	@# Give each old module a fresh inode first (running kernels keep the old one instead of crashing on
+	@# an overwritten file, and the modules stay importable during the build); keep a copy to put back
+	@# if the build fails, drop it if it succeeds.
+	@for f in sgdlab/*.so; do [ -e "$$f" ] && cp -p "$$f" "$$f.prev" && cp -p "$$f" "$$f.new" && mv -f "$$f.new" "$$f"; done; \
 	if $(VPY) -m pip install --quiet --no-build-isolation --no-deps -e .; then \
 	  rm -f sgdlab/*.so.prev; \
 	else \
