@@ -25,7 +25,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["sweep", "SweepResult", "SweepError", "ChunkFailure"]
+__all__ = ["sweep", "SweepResult", "SweepError", "SweepInterrupted", "ChunkFailure"]
+
+_RESERVED = ("seed", "run")  # the result's own dims
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,17 @@ class SweepError(RuntimeError):
         more = f"\n  ... and {len(self.failures) - 10} more" if len(self.failures) > 10 else ""
         super().__init__(f"{len(self.failures)} of {partial.n_tasks} sweep chunks failed "
                          f"(finished chunks are in .partial):\n{lines}{more}")
+
+
+class SweepInterrupted(KeyboardInterrupt):
+    """Ctrl-C (or another interruption) stopped the sweep: the queued chunks were cancelled, and every
+    chunk that had finished is kept in `partial` (a `SweepResult`; NaN where nothing finished)."""
+
+    def __init__(self, partial: SweepResult):
+        self.partial = partial
+        done = partial.n_tasks - partial.data.attrs.get("n_missing_chunks", 0)
+        super().__init__(f"sweep interrupted: {done} of {partial.n_tasks} chunks finished "
+                         f"(kept in .partial)")
 
 
 class _Task:
@@ -111,6 +124,77 @@ def _resolve_executor(executor, max_workers, n_tasks):
                      f"dask.distributed.Client, got {executor!r}")
 
 
+def _terminate(pool):
+    """Stop the worker processes of an interrupted process pool now (their chunks are abandoned)."""
+    for proc in list((getattr(pool, "_processes", None) or {}).values()):
+        try:
+            proc.terminate()
+        except Exception:  # noqa: BLE001 - already gone
+            pass
+
+
+def _run_pool(pool, owned, executor, max_workers, task, tasks, store, fail, bar):
+    """Run the tasks on an executor; returns the KeyboardInterrupt that stopped it, or None.
+
+    A worker process that dies (BrokenProcessPool) takes every queued chunk of its pool with it. On a
+    pool of our own, the chunks it took are run again on a fresh pool, and those that still meet a
+    broken pool one at a time, each in a pool of its own: only a chunk that kills its own worker is
+    reported as failed."""
+    from concurrent.futures.process import BrokenProcessPool
+    retry = owned and executor == "processes"
+    own = []                                   # pools made here, shut down here
+
+    def run(pool, metas, may_retry):
+        """Run metas on pool; returns (broken metas, KeyboardInterrupt or None)."""
+        broken = []
+        futures = {pool.submit(task, m[1], m[4], m[2], m[3]): m for m in metas}
+        try:
+            for fut in cf.as_completed(futures):
+                meta = futures[fut]
+                try:
+                    store(meta, fut.result())
+                except BrokenProcessPool as exc:
+                    if may_retry:
+                        broken.append(meta)
+                        continue
+                    fail(meta, exc)
+                except Exception as exc:  # noqa: BLE001
+                    fail(meta, exc)
+                except SystemExit as exc:
+                    fail(meta, exc)
+                if bar is not None:
+                    bar.update(1)
+        except KeyboardInterrupt as exc:
+            for f in futures:
+                f.cancel()
+            return broken, exc
+        return broken, None
+
+    try:
+        broken, stop = run(pool, tasks, retry)
+        if stop is not None or not broken:
+            return stop
+        pool.shutdown(wait=True)
+        # the chunks a dead worker took with it: all again on a fresh pool ...
+        own.append(cf.ProcessPoolExecutor(max_workers=max_workers))
+        broken, stop = run(own[-1], broken, True)
+        if stop is not None or not broken:
+            return stop
+        own[-1].shutdown(wait=True)
+        # ... and those that meet a broken pool again, one at a time, each in a pool of its own
+        for meta in broken:
+            own.append(cf.ProcessPoolExecutor(max_workers=1))
+            _, stop = run(own[-1], [meta], False)
+            if stop is not None:
+                return stop
+            own[-1].shutdown(wait=True)
+        return None
+    finally:
+        for p in own:
+            p.shutdown(wait=False, cancel_futures=True)
+            _terminate(p)
+
+
 def sweep(simulation, grid, *, n_runs, seeds=(0,), chunk_runs=None, executor=None,
           max_workers=None, progress=False, raise_on_error=True):
     """Map `simulation` over the cartesian product of `grid`, the `seeds` and chunks of runs.
@@ -130,25 +214,8 @@ def sweep(simulation, grid, *, n_runs, seeds=(0,), chunk_runs=None, executor=Non
     """
     import xarray as xr
 
-    if not isinstance(grid, dict) or not grid:
-        raise ValueError("grid: expected a non-empty dict {name: values}")
-    names = list(grid)
-    values = []
-    for name in names:
-        vals = list(np.atleast_1d(np.asarray(grid[name])))
-        if not vals:
-            raise ValueError(f"grid: parameter {name!r} has no values")
-        values.append(vals)
-    if isinstance(n_runs, bool) or not isinstance(n_runs, (int, np.integer)) or n_runs < 1:
-        raise ValueError(f"n_runs: must be an integer >= 1, got {n_runs!r}")
-    seeds = [int(s) for s in np.atleast_1d(seeds)]
-    if not seeds or any(s < 0 for s in seeds):
-        raise ValueError(f"seeds: need non-negative integers, got {seeds!r}")
-    chunk = n_runs if chunk_runs is None else chunk_runs
-    if isinstance(chunk, bool) or not isinstance(chunk, (int, np.integer)) or chunk < 1:
-        raise ValueError(f"chunk_runs: must be an integer >= 1, got {chunk_runs!r}")
-    if max_workers is not None and max_workers < 1:
-        raise ValueError(f"max_workers: must be >= 1, got {max_workers!r}")
+    names, values, seeds, chunk = _parse(simulation, grid, n_runs, seeds, chunk_runs, executor,
+                                         max_workers)
     n_tasks = int(np.prod([len(v) for v in values])) * len(seeds) * (-(-n_runs // chunk))
     pool, owned, threads = _resolve_executor(executor, max_workers, n_tasks)
     old_env = os.environ.get("SGDLAB_NUM_THREADS")
@@ -172,7 +239,10 @@ def sweep(simulation, grid, *, n_runs, seeds=(0,), chunk_runs=None, executor=Non
         from tqdm.auto import tqdm
         bar = tqdm(total=len(tasks), unit="chunk", desc="sweep")
 
+    n_done = [0]
+
     def store(meta, out):
+        n_done[0] += 1
         idx, point, seed, off, size = meta
         for name, arr in out.items():
             if name not in outputs:
@@ -180,10 +250,12 @@ def sweep(simulation, grid, *, n_runs, seeds=(0,), chunk_runs=None, executor=Non
             outputs[name][idx + (slice(off, off + size),)] = arr
 
     def fail(meta, exc):
+        n_done[0] += 1
         idx, point, seed, off, size = meta
         err = "".join(traceback.format_exception_only(type(exc), exc))
         failures.append(ChunkFailure(point, seed, off, size, err))
 
+    interrupted = None
     try:
         if pool is None:
             for meta in tasks:
@@ -191,23 +263,23 @@ def sweep(simulation, grid, *, n_runs, seeds=(0,), chunk_runs=None, executor=Non
                     store(meta, task(meta[1], meta[4], meta[2], meta[3]))
                 except Exception as exc:  # noqa: BLE001 - every failure is reported, none hidden
                     fail(meta, exc)
-                if bar is not None:
-                    bar.update(1)
-        else:
-            futures = {pool.submit(task, m[1], m[4], m[2], m[3]): m for m in tasks}
-            for fut in cf.as_completed(futures):
-                meta = futures[fut]
-                try:
-                    store(meta, fut.result())
-                except Exception as exc:  # noqa: BLE001
+                except KeyboardInterrupt as exc:
+                    interrupted = exc
+                    break
+                except SystemExit as exc:   # a chunk that exits is a failed chunk, not the end
                     fail(meta, exc)
                 if bar is not None:
                     bar.update(1)
+        else:
+            interrupted = _run_pool(pool, owned, executor, max_workers, task, tasks, store, fail, bar)
     finally:
         if bar is not None:
             bar.close()
-        if owned:
-            pool.shutdown()
+        if owned and pool is not None:
+            # after an interruption: cancel what is queued and do not wait for running chunks
+            pool.shutdown(wait=interrupted is None, cancel_futures=interrupted is not None)
+            if interrupted is not None and isinstance(pool, cf.ProcessPoolExecutor):
+                _terminate(pool)
         if os.environ.get("SGDLAB_NUM_THREADS") != old_env:
             if old_env is None:
                 os.environ.pop("SGDLAB_NUM_THREADS", None)
@@ -219,12 +291,77 @@ def sweep(simulation, grid, *, n_runs, seeds=(0,), chunk_runs=None, executor=Non
     coords["run"] = np.arange(n_runs)
     dims = names + ["seed", "run"]
     ds = xr.Dataset({k: (dims, v) for k, v in outputs.items()}, coords=coords)
-    ds.attrs.update(n_runs=n_runs, chunk_runs=chunk, n_failed_chunks=len(failures))
+    ds.attrs.update(n_runs=n_runs, chunk_runs=chunk, n_failed_chunks=len(failures),
+                    n_missing_chunks=len(tasks) - n_done[0])
     failures.sort(key=lambda f: (str(f.point), f.seed, f.stream_offset))
     result = SweepResult(ds, failures, time.perf_counter() - t0, len(tasks))
+    if interrupted is not None:
+        raise SweepInterrupted(result) from interrupted
     if failures and raise_on_error:
         raise SweepError(result)
     return result
+
+
+def _is_int(v):
+    return isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
+
+
+def _parse(simulation, grid, n_runs, seeds, chunk_runs, executor, max_workers):
+    """Check every argument before anything runs (a bad grid found after the last chunk would lose
+    the whole sweep). Returns (names, values, seeds, chunk)."""
+    if not callable(simulation):
+        raise ValueError(f"simulation: must be callable, got {simulation!r}")
+    if not isinstance(grid, dict) or not grid:
+        raise ValueError("grid: expected a non-empty dict {name: values}")
+    names, values = [], []
+    for name, vals in grid.items():
+        if not isinstance(name, str) or not name.isidentifier():
+            raise ValueError(f"grid: parameter names must be identifiers, got {name!r}")
+        if name in _RESERVED:
+            raise ValueError(f"grid: {name!r} is a dimension of the result; give it another name")
+        try:
+            arr = np.asarray(vals, dtype=object if isinstance(vals, (list, tuple)) and any(
+                isinstance(v, str) for v in vals) else None)
+        except ValueError:
+            raise ValueError(f"grid: values of {name!r} must be a flat sequence of numbers or strings") from None
+        if arr.ndim > 1:
+            raise ValueError(f"grid: values of {name!r} must be one-dimensional, got shape {arr.shape}")
+        vals = list(np.atleast_1d(arr))
+        if not vals:
+            raise ValueError(f"grid: parameter {name!r} has no values")
+        plain = [_plain(v) for v in vals]
+        try:
+            dup = len(set(plain)) != len(plain)
+        except TypeError:
+            raise ValueError(f"grid: values of {name!r} must be numbers or strings") from None
+        if dup:
+            raise ValueError(f"grid: values of {name!r} repeat (the same runs would be counted twice): {plain}")
+        names.append(name)
+        values.append(vals)
+    if not _is_int(n_runs) or n_runs < 1:
+        raise ValueError(f"n_runs: must be an integer >= 1, got {n_runs!r}")
+    seeds_in = list(np.atleast_1d(np.asarray(seeds, dtype=object)))
+    if not seeds_in or any(not _is_int(x) or not 0 <= int(x) < 2**64 for x in seeds_in):
+        raise ValueError(f"seeds: need integers in [0, 2**64), got {seeds!r}")
+    seeds = [int(x) for x in seeds_in]
+    if len(set(seeds)) != len(seeds):
+        raise ValueError(f"seeds: repeated seeds would count the same runs twice, got {seeds!r}")
+    chunk = n_runs if chunk_runs is None else chunk_runs
+    if not _is_int(chunk) or chunk < 1:
+        raise ValueError(f"chunk_runs: must be an integer >= 1, got {chunk_runs!r}")
+    if max_workers is not None and (not _is_int(max_workers) or max_workers < 1):
+        raise ValueError(f"max_workers: must be an integer >= 1, got {max_workers!r}")
+    if isinstance(executor, str) and executor not in ("inline", "processes"):
+        raise ValueError(f"executor: expected None, 'inline', 'processes', a concurrent.futures.Executor "
+                         f"or a dask.distributed.Client, got {executor!r}")
+    if executor not in (None, "inline"):
+        import pickle
+        try:
+            pickle.dumps(simulation)
+        except Exception as exc:  # noqa: BLE001 - any pickling error means the same thing here
+            raise ValueError(f"simulation: must be picklable to run on {executor!r} (define it at "
+                             f"module level): {exc}") from None
+    return names, values, seeds, int(chunk)
 
 
 def _plain(v):
