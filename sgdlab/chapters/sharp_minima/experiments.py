@@ -14,10 +14,11 @@ import numpy as np
 
 import sgdlab
 from sgdlab.simulate import DivergenceWarning
+from sgdlab.chapters._kit import Param, Params, Rows, Streams, fmt
 from sgdlab.chapters.sharp_minima import theory as th
 
-__all__ = ["DATA", "BOX", "TOL", "INIT_STD", "validate_parameters", "initial_points", "run_pair",
-           "classify", "snapshot_steps", "lr_sweep", "transverse_exponent", "agreement"]
+__all__ = ["DATA", "BOX", "TOL", "INIT_STD", "PARAMS", "stream_plan", "initial_points",
+           "run_pair", "classify", "snapshot_steps", "lr_sweep", "transverse_exponent", "agreement"]
 
 DATA = sgdlab.Discrete([1.0, -1.0], [0.5, 0.5])
 BOX = sgdlab.Box(-1.0, 1.0)
@@ -25,30 +26,15 @@ TOL = 0.05          # "at a minimum" = within this Euclidean distance of it (pap
 INIT_STD = 0.1      # initial law: (+-1/sqrt 2, 0) + N(0, INIT_STD^2 I), sign +-1 w.p. 1/2, clipped to the box
 
 
-def _int(name, value, lo, hi=None):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        if isinstance(value, float) and value.is_integer():
-            value = int(value)
-        else:
-            raise ValueError(f"{name}: must be an integer, got {value!r}")
-    value = int(value)
-    if value < lo or (hi is not None and value > hi):
-        raise ValueError(f"{name}: must lie in [{lo}, {hi if hi is not None else 'inf'}], got {value}")
-    return value
-
-
-def validate_parameters(a, lr, b, n_runs, steps, seed):
-    """Check the chapter's parameters; returns them normalised, with b resolved (None -> 1/lr - 6)."""
-    a = th.check_a(a)
-    lr = th.check_lr(lr)
-    if lr >= 1.0:
-        raise ValueError(f"lr: must be < 1 (the proof and the figures concern small learning rates), got {lr}")
+def _check(P):
+    """Cross-parameter checks; resolves b (None -> the proof's 1/lr - 6)."""
+    b = P["b"]
     if isinstance(b, str) and b.strip().lower() in ("none", "null", ""):
         b = None                      # papermill -p b None passes the string
     if b is None:
-        b = th.default_b(lr)
+        b = th.default_b(P["lr"])
         if b <= 0:
-            raise ValueError(f"b: the default b = 1/lr - 6 = {b:.4g} is not > 0 for lr = {lr} "
+            raise ValueError(f"b: the default b = 1/lr - 6 = {b:.4g} is not > 0 for lr = {P['lr']} "
                              "(the construction needs b > 0, i.e. lr < 1/6); pass b explicitly")
     else:
         try:
@@ -57,12 +43,43 @@ def validate_parameters(a, lr, b, n_runs, steps, seed):
             raise ValueError(f"b: must be a number or None, got {b!r}") from None
         if not math.isfinite(b) or b <= 0:
             raise ValueError(f"b: must be a finite number > 0 (Eq. 10 assumes b > 0), got {b!r}")
-    n_runs = _int("n_runs", n_runs, 10, 10**6)
-    steps = _int("steps", steps, 2, 10**7)
-    if n_runs * steps > 2 * 10**9:
-        raise ValueError(f"n_runs, steps: n_runs * steps = {n_runs * steps} updates is too many (max 2e9)")
-    seed = _int("seed", seed, 0, 2**63)
-    return {"a": a, "lr": lr, "b": b, "n_runs": n_runs, "steps": steps, "seed": seed}
+    if P["n_runs"] * P["steps"] > 2 * 10**9:
+        raise ValueError(f"n_runs, steps: n_runs * steps = {P['n_runs'] * P['steps']} updates is too many (max 2e9)")
+    return {"b": b}
+
+
+PARAMS = Params(
+    Param("a", 0.5, "float", "asymmetry of Eq. 10; a ≤ 1 keeps the sharp minima inside the box |wᵢ| ≤ 1",
+          lo=0.0, hi=1.0, lo_open=True),
+    Param("lr", 0.05, "float", "learning rate λ (Fig. 3: 0.05)", lo=0.0, hi=1.0, lo_open=True, hi_open=True,
+          why="the proof and the figures concern small learning rates"),
+    Param("b", None, "any", "noise strength b > 0; None means the proof's b = 1/λ − 6", optional=True),
+    Param("n_runs", 2000, "int", "independent runs (Fig. 3: 2000)", lo=10, hi=10**6),
+    Param("steps", 10000, "int", "steps per run (Fig. 3: 10 000)", lo=2, hi=10**7),
+    Param("seed", 0, "int", "seed of the initial points and of the core's random streams", lo=0, hi=2**63),
+    extra=_check)
+
+N_SWEEP_MAX = 500     # runs per learning rate in the sweep: min(n_runs, N_SWEEP_MAX)
+LR_GRID = np.round(np.arange(0.01, 0.1651, 0.005), 4)    # the sweep's learning rates
+N_TRANS, TRANS_STEPS, TRANS_BURN = 32, 20000, 2000      # transverse-exponent runs
+
+
+def n_sweep(P):
+    return min(int(P["n_runs"]), N_SWEEP_MAX)
+
+
+def stream_plan(P) -> Streams:
+    """The chapter's blocks of the core's random streams (`stream_offset`s), disjoint at any size.
+
+    The sweep uses one block for all its learning rates (common random numbers: the same noise
+    sequences and initial points at every lr), and so does the transverse exponent. The explorer
+    re-simulates with the Fig. 3 block.
+    """
+    S = Streams()
+    S.take("transverse", N_TRANS, at=0)
+    S.take("fig3", P["n_runs"], at=0)
+    S.take("sweep", n_sweep(P), at=0)
+    return S
 
 
 def initial_points(n_runs, seed, std=INIT_STD):
@@ -107,6 +124,7 @@ class Pair:
     gd: object
     sgd_frac: dict
     gd_frac: dict
+    n_diverged: int = 0  # SGD + GD runs that diverged (none can: the box)
 
 
 def _sim(a, lr, b, w0, steps, seed, optimizer="sgd", **kw):
@@ -117,25 +135,30 @@ def _sim(a, lr, b, w0, steps, seed, optimizer="sgd", **kw):
     return res  # divergence is reported through res.n_diverged (the box makes it impossible here)
 
 
-def run_pair(a, lr, b, n_runs, steps, seed, snapshots=None):
-    """SGD and GD (exact expected gradient) from the same initial points, with snapshots."""
-    P = validate_parameters(a, lr, b, n_runs, steps, seed)
+def run_pair(a, lr, b, n_runs, steps, seed, snapshots=None, stream_offset=0):
+    """SGD and GD (exact expected gradient) from the same initial points, with snapshots.
+    SGD draws its x's from the core's streams stream_offset, ..., stream_offset + n_runs - 1."""
+    P = dict(PARAMS.validate(a=a, lr=lr, b=b, n_runs=n_runs, steps=steps, seed=seed))
     w0 = initial_points(P["n_runs"], P["seed"])
     snaps = snapshot_steps(P["steps"]) if snapshots is None else list(snapshots)
-    sgd = _sim(P["a"], P["lr"], P["b"], w0, P["steps"], P["seed"], snapshots=snaps)
+    sgd = _sim(P["a"], P["lr"], P["b"], w0, P["steps"], P["seed"], snapshots=snaps, stream_offset=stream_offset)
     gd = _sim(P["a"], P["lr"], P["b"], w0, P["steps"], P["seed"], optimizer="gd", snapshots=snaps)
-    return Pair(P, w0, sgd, gd, classify(sgd.final, P["a"])[1], classify(gd.final, P["a"])[1])
+    return Pair(P, w0, sgd, gd, classify(sgd.final, P["a"])[1], classify(gd.final, P["a"])[1],
+                int(sgd.n_diverged) + int(gd.n_diverged))
 
 
-def lr_sweep(a, lrs, n_runs, steps, seed, b=None):
+def lr_sweep(a, lrs, n_runs, steps, seed, b=None, stream_offset=0):
     """Fractions of runs ending at sharp / flat / other minima for each lr (b = 1/lr - 6 unless given),
-    all runs starting from the same initial points. Also the fraction still near the line w2 = 0."""
+    all runs starting from the same initial points and drawing from the same streams (stream_offset, ...)
+    at every lr. Also the fraction still near the line w2 = 0, and n_diverged over the whole sweep."""
     a = th.check_a(a)
     w0 = initial_points(n_runs, seed)
     out = {"lr": [], "b": [], "sharp": [], "flat": [], "other": [], "diverged": [], "w2_small": []}
+    n_div = 0
     for lr in lrs:
         bb = th.default_b(lr) if b is None else float(b)
-        res = _sim(a, float(lr), bb, w0, steps, seed)
+        res = _sim(a, float(lr), bb, w0, steps, seed, stream_offset=stream_offset)
+        n_div += int(res.n_diverged)
         _, frac = classify(res.final, a)
         out["lr"].append(float(lr))
         out["b"].append(bb)
@@ -145,10 +168,11 @@ def lr_sweep(a, lrs, n_runs, steps, seed, b=None):
     out = {k: np.asarray(v) for k, v in out.items()}
     out["n_runs"] = n_runs
     out["steps"] = steps
+    out["n_diverged"] = n_div
     return out
 
 
-def transverse_exponent(a, lrs, n_runs=64, steps=20000, burn_in=2000, thin=1, seed=0, b=None):
+def transverse_exponent(a, lrs, n_runs=64, steps=20000, burn_in=2000, thin=1, seed=0, b=None, stream_offset=0):
     """Lyapunov exponent of w2 transverse to the invariant line w2 = 0, for each lr.
 
     On w2 = 0 the core runs the 1-D chain w1 -> clip(w1 (1 + lr(2 - x b) - 4 lr w1^2)); a small w2 is
@@ -160,10 +184,12 @@ def transverse_exponent(a, lrs, n_runs=64, steps=20000, burn_in=2000, thin=1, se
     a = th.check_a(a)
     rng = np.random.default_rng([int(seed), 7])
     w0 = np.column_stack([rng.uniform(-1, 1, n_runs), np.zeros(n_runs)])
-    lam, se = [], []
+    lam, se, n_div = [], [], 0
     for lr in lrs:
         bb = th.default_b(lr) if b is None else float(b)
-        res = _sim(a, float(lr), bb, w0, steps, seed, n_trajectories=n_runs, thin=thin)
+        res = _sim(a, float(lr), bb, w0, steps, seed, n_trajectories=n_runs, thin=thin,
+                   stream_offset=stream_offset)
+        n_div += int(res.n_diverged)
         k0 = np.searchsorted(res.trajectory_steps, burn_in)
         w1 = res.trajectories[:, k0:, 0]
         with np.errstate(divide="ignore"):
@@ -171,7 +197,7 @@ def transverse_exponent(a, lrs, n_runs=64, steps=20000, burn_in=2000, thin=1, se
         lam.append(float(per_run.mean()))
         se.append(float(per_run.std(ddof=1) / math.sqrt(n_runs)))
     return {"lr": np.asarray(lrs, float), "lam": np.asarray(lam), "se": np.asarray(se),
-            "n_runs": n_runs, "steps": steps, "burn_in": burn_in}
+            "n_runs": n_runs, "steps": steps, "burn_in": burn_in, "n_diverged": n_div}
 
 
 def crossing(x, y):
@@ -189,40 +215,45 @@ Z = 4.5   # two-sided normal tail 6.8e-6 per check: a correct implementation fai
 
 
 def agreement(pair, sweep, trans, fd_h=1e-5):
-    """Rows {check, theory, simulation, tolerance, passed} computed from the chapter's runs."""
+    """Agreement rows (the kit's `Rows`) computed from the chapter's runs; a list of row dicts."""
     from scipy.stats import binom
     P = pair.params
     a, lr, b, n, steps = P["a"], P["lr"], P["b"], P["n_runs"], P["steps"]
     land = sgdlab.make_landscape("sharp2d", a=a, b=b)
-    rows = []
+    R = Rows()
 
     # 1. the landscape in the core vs the closed forms (x = 0 gives the expected loss/gradient: E x = 0)
+    g_core = "the core's Eq. 10 vs the closed forms"
     cps = th.critical_points(a)
     W = np.array([c["w"] for c in cps])
     gmax = float(np.max(np.abs(land.grads(W, x=0.0))))
-    rows.append({"check": "core: |grad E L| at the 9 critical points", "theory": 0.0, "simulation": gmax,
-                 "tolerance": 1e-12, "passed": gmax <= 1e-12})
+    R.bound("core: |grad E L| at the 9 critical points", 0.0, gmax, gmax <= 1e-12, "≤ 10⁻¹² (rounding)",
+            group=g_core)
     lerr = float(np.max(np.abs(land.values(W, x=0.0) - np.array([c["loss"] for c in cps]))))
-    rows.append({"check": "core: loss at critical points vs -1/4, -(1+a)^2/4, ...", "theory": 0.0,
-                 "simulation": lerr, "tolerance": 1e-12, "passed": lerr <= 1e-12})
+    R.bound("core: loss at the critical points, largest error", 0.0, lerr, lerr <= 1e-12, "≤ 10⁻¹² (rounding)",
+            group=g_core)
     for kind in ("flat", "sharp"):
         w = next(c["w"] for c in cps if c["name"] == kind)
         tr_fd = fd_trace(land, w, fd_h)
         tr = th.sharpness(a)[kind]
         # central differences of an exact gradient: error O(h^2 * third derivative) ~ 1e-9 here
-        rows.append({"check": f"Hessian trace at {kind} minimum (finite differences of core gradient)",
-                     "theory": tr, "simulation": tr_fd, "tolerance": 1e-6, "passed": abs(tr_fd - tr) <= 1e-6})
+        R.bound(f"Hessian trace at the {kind} minimum (finite differences of the core's gradient)", tr, tr_fd,
+                abs(tr_fd - tr) <= 1e-6, "±10⁻⁶ (truncation O(h²) ≈ 10⁻⁹)", group=g_core)
     # 2. the proof
+    g_proof = "the proof of Prop. 4 (App. D.3), recomputed"
     r_f, r_bf = th.proof_r(lr, b), th.proof_r_bruteforce(lr, b)
-    e = max(abs(r_f[0] - r_bf[0]), abs(r_f[1] - r_bf[1]))
-    rows.append({"check": "Eq. 89: r(+1), r(-1) vs brute-force max over the box", "theory": str(tuple(round(v, 6) for v in r_f)),
-                 "simulation": str(tuple(round(v, 6) for v in r_bf)), "tolerance": 1e-12, "passed": e <= 1e-12})
+    for x, i in (("+1", 0), ("−1", 1)):
+        R.bound(f"Eq. 89: r({x}) vs brute-force maximum over the box", r_f[i], r_bf[i],
+                abs(r_f[i] - r_bf[i]) <= 1e-12, "±10⁻¹² (grid contains the maximiser)", group=g_proof)
     lb, lbn = th.lr_bound(), th.lr_bound_numeric()
-    rows.append({"check": "largest guaranteed lr: (2 - sqrt 2)/8 vs root of 1/2 ln(r+ r-)", "theory": lb,
-                 "simulation": lbn, "tolerance": 1e-12, "passed": abs(lb - lbn) <= 1e-12})
+    R.bound("largest guaranteed λ: (2 − √2)/8 vs numerical root of ½ ln r(+1)r(−1)", lb, lbn,
+            abs(lb - lbn) <= 1e-12, "±10⁻¹² (root finder)", group=g_proof)
     mu_paper = th.proof_mu(th.LR_BOUND_PAPER)
-    rows.append({"check": "Eq. 93's lr = (1+sqrt 6)/20: corrected E ln r_t (must be > 0: not guaranteed)",
-                 "theory": "> 0", "simulation": mu_paper, "tolerance": "sign", "passed": mu_paper > 0})
+    R.bound("corrected E ln r_t at Eq. 93's λ = (1 + √6)/20 (> 0: no guarantee)", "> 0", mu_paper,
+            mu_paper > 0, "sign", group=g_proof)
+    b_num = th.best_b_numeric(lr)
+    R.bound(f"D.3: b minimising r(+1) r(−1) at λ = {fmt(lr)} vs 1/λ − 6", th.default_b(lr), b_num,
+            abs(b_num - th.default_b(lr)) <= 1e-6, "±10⁻⁶ (bounded minimiser at a kink)", group=g_proof)
     # 3. the simulation at the chapter's parameters
     lab, frac = classify(pair.sgd.final, a)
     if th.proof_mu(lr, b) < 0:
@@ -231,19 +262,17 @@ def agreement(pair, sweep, trans, fd_h=1e-5):
         p = th.proof_tail_bound(lr, steps, TOL, b)
         limit = int(binom.ppf(1 - 1e-5, n, p))
         cnt = int(np.sum(~(np.abs(pair.sgd.final[:, 0]) <= TOL)))
-        rows.append({"check": f"SGD: runs with |w1| > {TOL} at step {steps} (Prop. 4 / Eq. 90 bound)",
-                     "theory": f"<= {limit} (p = {p:.2g})", "simulation": cnt, "tolerance": "binomial 1e-5",
-                     "passed": cnt <= limit})
-        rows.append({"check": "SGD: fraction at a sharp minimum (w1 -> 0, then GD in w2)", "theory": 1.0,
-                     "simulation": frac["sharp"], "tolerance": f"{limit}/{n}", "passed": frac["sharp"] >= 1 - limit / n})
+        R.bound(f"SGD: runs with |w1| > {TOL} at step {steps} (Prop. 4 / Eq. 90 bound)",
+                f"≤ {limit} (p = {fmt(p, 2)})", cnt, cnt <= limit, "Bin(n, p) quantile 1 − 10⁻⁵")
+        R.bound("SGD: fraction at a sharp minimum (w1 → 0, then GD in w2)", 1.0, frac["sharp"],
+                frac["sharp"] >= 1 - limit / n, f"≥ 1 − {limit}/{n}")
     # GD: exact expected gradient, deterministic; compare with a 10x smaller step (gradient flow) from the same points
     fine = _sim(a, lr / 10, b, pair.w0, steps * 10, P["seed"], optimizer="gd")
     lab_fine, frac_fine = classify(fine.final, a)
     lab_gd, _ = classify(pair.gd.final, a)
     mism = int(np.sum(lab_gd != lab_fine))
-    rows.append({"check": "GD: fraction at a flat minimum vs gradient flow (lr/10) from same points",
-                 "theory": frac_fine["flat"], "simulation": pair.gd_frac["flat"], "tolerance": "same label per run",
-                 "passed": mism == 0})
+    R.bound("GD: fraction at a flat minimum vs gradient flow (λ/10) from the same points",
+            frac_fine["flat"], pair.gd_frac["flat"], mism == 0, "same label for every run")
     # 4. the sweep against the proof's guarantee and the transverse exponent
     s_lr, s_sh = sweep["lr"], sweep["sharp"]
     g = np.array([th.proof_mu(x) < 0 for x in s_lr])
@@ -253,16 +282,16 @@ def agreement(pair, sweep, trans, fd_h=1e-5):
         ns = int(sweep["n_runs"])
         lim = [int(binom.ppf(1 - 1e-5, ns, th.proof_tail_bound(x, int(sweep["steps"]), TOL))) for x in s_lr[g]]
         bad = [int(round((1 - f) * ns)) for f in s_sh[g]]
-        rows.append({"check": f"sweep: runs not at a sharp minimum, lr <= {lb:.4f} ({int(g.sum())} lr values)",
-                     "theory": f"<= {max(lim)} per lr (Eq. 90)", "simulation": max(bad),
-                     "tolerance": "binomial 1e-5", "passed": all(x <= y for x, y in zip(bad, lim))})
+        R.bound(f"sweep: runs not at a sharp minimum, λ ≤ {fmt(lb)} ({int(g.sum())} values of λ)",
+                f"≤ {max(lim)} per λ (Eq. 90)", max(bad), all(x <= y for x, y in zip(bad, lim)),
+                "Bin(n, p) quantile 1 − 10⁻⁵")
     neg = trans["lam"] + Z * trans["se"] < 0
     if np.any(neg):
         trapped = np.interp(trans["lr"][neg], s_lr, sweep["w2_small"])
         worst = float(np.min(trapped))
-        rows.append({"check": "sweep: where Lambda_perp < 0 (4.5 SE) some runs are trapped at w2 = 0",
-                     "theory": "> 0", "simulation": worst, "tolerance": "> 0", "passed": worst > 0})
-    return rows
+        R.bound("sweep: where Λ⊥ < 0 (by 4.5 SE) some runs are trapped at w2 = 0", "> 0", worst, worst > 0,
+                "> 0 at every such λ")
+    return R.rows
 
 
 def fd_trace(land, w, h=1e-5):

@@ -15,10 +15,13 @@ import math
 
 import numpy as np
 
+from sgdlab.params import number
+
 __all__ = ["expected_loss", "grad", "hessian", "critical_points", "minima", "sharpness",
            "paper_sharpness", "proof_r", "proof_r_bruteforce", "proof_mu", "proof_mu_printed",
            "lr_bound", "lr_bound_numeric", "LR_BOUND_PAPER", "printed_bound_numeric",
-           "sharp_exponent", "proof_tail_bound", "check_a", "check_lr", "default_b"]
+           "sharp_exponent", "proof_tail_bound", "check_a", "check_lr", "default_b", "best_b_numeric",
+           "flat_factors"]
 
 #: the value printed in Eq. 93, (1 + sqrt 6) / 20
 LR_BOUND_PAPER = (1.0 + math.sqrt(6.0)) / 20.0
@@ -31,24 +34,15 @@ def check_a(a):
     Prop. 4 imposes (for a > 1 they lie outside it and the projected iterates stop on the edge w2 = +-1;
     for a >= 2 the points (+-1/sqrt 2, 0) are not even minima).
     """
-    try:
-        a = float(a)
-    except (TypeError, ValueError):
-        raise ValueError(f"a: must be a number, got {a!r}") from None
-    if not math.isfinite(a) or not 0.0 < a <= 1.0:
+    a = number("a", a)
+    if not 0.0 < a <= 1.0:
         raise ValueError(f"a: must lie in (0, 1] (a > 0 makes (0, +-sqrt((1+a)/2)) the sharper minima; for "
                          f"a > 1 they lie outside the box |w_i| <= 1 of Prop. 4), got {a!r}")
     return a
 
 
 def check_lr(lr):
-    try:
-        lr = float(lr)
-    except (TypeError, ValueError):
-        raise ValueError(f"lr: must be a number, got {lr!r}") from None
-    if not math.isfinite(lr) or lr <= 0:
-        raise ValueError(f"lr: must be a finite number > 0, got {lr!r}")
-    return lr
+    return number("lr", lr, positive=True)
 
 
 def default_b(lr):
@@ -212,3 +206,26 @@ def sharp_exponent(lr, a, b=None):
     b = default_b(lr) if b is None else float(b)
     c = 1 - 4 * lr - 6 * lr * a
     return 0.5 * math.log(abs((c - lr * b) * (c + lr * b)))
+
+
+def best_b_numeric(lr, b_max=None):
+    """D.3's choice of b, checked numerically: the b > 0 that minimises r(+1) r(-1) (Eq. 89), by bounded
+    scalar minimisation of ln r(+1) + ln r(-1) over (0, b_max] (no algebra). The product is minimised at
+    b = 1/lr - 6 (for lr < 1/6): below it r(+1) r(-1) = (1+2lr)^2 - lr^2 b^2 decreases, above it both
+    factors increase. r(-1) alone is smallest at b = 0 (it is 1 + 2lr + b lr for b >= 0)."""
+    from scipy.optimize import minimize_scalar
+    lr = check_lr(lr)
+    b_max = 4.0 / lr if b_max is None else float(b_max)
+    res = minimize_scalar(lambda b: math.log(proof_r(lr, b)[0]) + math.log(proof_r(lr, b)[1]),
+                          bounds=(1e-9, b_max), method="bounded", options={"xatol": 1e-10})
+    return float(res.x)
+
+
+def flat_factors(lr, b=None, w1_sq=0.5, w2_sq=0.0):
+    """The one-step factors of w1 (Eq. 86/88), 1 + lr(2 - x b) - 4 lr w1^2 - 12 lr w2^2, for x = +1 and
+    x = -1, at a point with the given w1^2, w2^2 (default: a flat minimum). With b = 1/lr - 6 they are
+    8 lr - 4 lr w1^2 and 2 - 4 lr - 4 lr w1^2."""
+    lr = check_lr(lr)
+    b = default_b(lr) if b is None else float(b)
+    s = 4 * lr * w1_sq + 12 * lr * w2_sq
+    return (1 + lr * (2 - b) - s, 1 + lr * (2 + b) - s)
