@@ -78,8 +78,10 @@ JB := $(BIN)/jupyter-book
 _build/executed/%.ipynb: book/%.ipynb $(CORE_STAMP) $(SHARED_PY) $$(wildcard sgdlab/chapters/$$*/*.py) \
                          scripts/run_chapter.py
 	@mkdir -p $(@D)
-	@timeout $(CHAPTER_TIMEOUT) $(VPY) scripts/run_chapter.py $* $@ --timeout $(CELL_TIMEOUT) \
-	  || { echo "[book] make book failed: chapter '$*' (see above; wall-clock limit $(CHAPTER_TIMEOUT) s)" >&2; exit 1; }
+	@# --foreground: the chapter stays in make's process group, so Ctrl-C stops it at once
+	@rc=0; timeout --foreground $(CHAPTER_TIMEOUT) $(VPY) scripts/run_chapter.py $* $@ --timeout $(CELL_TIMEOUT) || rc=$$?; \
+	if [ $$rc -eq 124 ]; then echo "[book] make book failed: chapter '$*' did not finish within the wall-clock limit of $(CHAPTER_TIMEOUT) s" >&2; exit 1; \
+	elif [ $$rc -ne 0 ]; then echo "[book] make book failed: chapter '$*' (see above)" >&2; exit 1; fi
 
 # the errata page collects every chapter's ERRATA list
 _build/executed/errata.ipynb: sgdlab/chapters/errata.py $(wildcard sgdlab/chapters/*/__init__.py)
