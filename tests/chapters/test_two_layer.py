@@ -5,7 +5,7 @@ Statistical tolerances: an exponent estimate is the mean over n runs of (1/T) su
 factors (exactly, near the origin), so it is normal to within a tiny error with the exact standard
 error SE = sd(ln|1 +- lr cbar|) / sqrt(n T) (`theory.lyap_sd`). We allow 4.5 SE: two-sided p = 6.8e-6,
 so a correct implementation fails a given check fewer than 1 time in 1e5. Capture fractions use the
-spec's criteria (>= 0.99 / <= 0.01) only where the linear theory is decisive by a wide margin. Seeds
+criteria >= 0.99 / <= 0.01 only where the linear theory is decisive by a wide margin. Seeds
 are fixed, so a pass is reproducible; the thresholds say why it is not luck.
 """
 import math
@@ -241,17 +241,87 @@ def test_agreement_rows_pass_at_small_size():
 @pytest.mark.parametrize("kw, name", [
     (dict(a=0.1), "a"), (dict(a="x"), "a"), (dict(lr=0.0), "lr"), (dict(lr=3.0), "lr"),
     (dict(batch=0), "batch"), (dict(batch=1.5), "batch"), (dict(n_runs=5), "n_runs"),
-    (dict(steps=True), "steps"), (dict(seed=-1), "seed")])
+    (dict(steps=True), "steps"), (dict(seed=-1), "seed"), (dict(n_runs=10**6, steps=10**4), "n_runs")])
 def test_validate_parameters(kw, name):
-    base = dict(a=-0.2, lr=0.5, batch=1, n_runs=2000, steps=2000, seed=0)
-    base.update(kw)
-    with pytest.raises(ValueError, match=name):
-        ex.validate_parameters(**base)
+    with pytest.raises(ValueError, match=rf"^{name}: "):
+        ex.PARAMS.validate(**kw)
 
 
 def test_validate_accepts_papermill_strings():
-    P = ex.validate_parameters("-0.5", "0.4", "2", 100, "300", 1)
+    P = ex.PARAMS.validate(a="-0.5", lr="0.4", batch="2", n_runs=100, steps="300", seed=1)
     assert P == dict(a=-0.5, lr=0.4, batch=2, n_runs=100, steps=300, seed=1)
+
+
+def test_params_match_the_notebook_parameters_cell():
+    import os
+    from sgdlab.book import notebook_parameters
+    nb = os.path.join(os.path.dirname(__file__), "..", "..", "book", "two_layer.ipynb")
+    cell = notebook_parameters(nb)
+    assert list(cell) == [p.name for p in ex.PARAMS]
+    import ast
+    assert {k: ast.literal_eval(v) if isinstance(v, str) else v for k, v in cell.items()} == ex.PARAMS.defaults()
+
+
+@pytest.mark.parametrize("param", list(ex.PARAMS), ids=lambda p: p.name)
+def test_every_invalid_value_names_the_parameter(param):
+    for bad in param.invalid_values():
+        with pytest.raises(ValueError, match=rf"^{param.name}: "):
+            ex.PARAMS.validate({param.name: bad})
+
+
+def test_stream_plan_disjoint_at_the_largest_sizes():
+    # the largest run count validation allows (at the fewest steps, so the budget admits it)
+    P = ex.PARAMS.validate(n_runs=ex.PARAMS["n_runs"].hi, steps=10, batch=1)
+    S = ex.stream_plan(P)
+    assert S.overlaps() == []
+    # and every block is as large as what the chapter draws from it
+    n = ex.sizes(P)
+    assert S.blocks["lyapunov"][1] == 3 * n["main"]
+    assert S.blocks["curve"][1] == 3 * n["curve"] * len(ex.curve_lrs(P["lr"]))
+    assert S.blocks["phase_generic"][1] == ex.PHASE_A.size * ex.PHASE_LR.size * n["phase"]
+    # at the defaults the main runs keep the streams the book has always used
+    assert ex.stream_plan(ex.PARAMS.validate())["methods"] == 0
+
+
+def test_curve_points_use_disjoint_streams():
+    # each lyapunov call draws 3 n_runs streams: the curve's points must not share any
+    a, lr, n = -0.2, 0.5, 50
+    one = ex.lyapunov(a, 0.3, n_runs=n, seed=0, stream_offset=3 * n)
+    curve = ex.lyapunov_curve(a, [0.9, 0.3], n_runs=n, seed=0, stream_offset=0)
+    assert curve[1]["lyap_h"] == one["lyap_h"] and curve[1]["lyap_m"] == one["lyap_m"]
+
+
+# ----------------------------------------------------------------------------- errata of the notes
+
+def test_quartic_minima_and_rescalings():
+    # §6.1 prints w = ±sqrt(a); the minima of E[x w^2/2 + w^4/4] with E[x] = a/2 are ±sqrt(-a/2)
+    for a in (-0.2, -1.0, -2.5):
+        w = np.linspace(0.01, 3, 300001)
+        w_min = w[np.argmin(a / 4 * w ** 2 + w ** 4 / 4)]
+        assert w_min == pytest.approx(th.quartic_minima(a), abs=2e-5)
+    assert th.quartic_minima(-1.0) == pytest.approx(math.sqrt(0.5))
+    # x w^2/2 + w^4 with v = 2w is SGD on x v^2/2 + v^4/4 at the same lr; x w^2 + w^4 needs x -> 2x
+    rng = np.random.default_rng(0)
+    w, x, lr = rng.uniform(-1, 1, 50), rng.choice([1.0, -2.0], 50), 0.8
+    v = 2 * w
+    assert np.allclose(2 * (w - lr * (x * w + 4 * w ** 3)), v - lr * (x * v + v ** 3), rtol=1e-13, atol=1e-14)
+    assert np.allclose(2 * (w - lr * (2 * x * w + 4 * w ** 3)), v - lr * (2 * x * v + v ** 3), rtol=1e-13, atol=1e-14)
+
+
+def test_fig1_right_setting_blows_up_a_sizeable_fraction():
+    # the preprint reports concentration at 0 and no run at the minima; a fraction of runs diverges
+    bq = ex.balanced_vs_quartic(-1.0, 0.8, n_runs=400, steps=300, seed=2, n_replay=5, replay_steps=10)
+    assert bq["frac_div_quartic"] > 0.25 and bq["n_diverged"] == round(bq["frac_div_net"] * 400)
+
+
+def test_errata_entries():
+    from sgdlab.chapters import two_layer
+    import json, os
+    nb = os.path.join(os.path.dirname(__file__), "..", "..", "book", "two_layer.ipynb")
+    text = "".join("".join(c["source"]) for c in json.load(open(nb, encoding="utf-8"))["cells"])
+    for e in two_layer.ERRATA:
+        assert set(e) == {"paper", "location", "printed", "correct", "label"}
+        assert f"({e['label']})=" in text
 
 
 def test_figures_and_explorer_smoke():
@@ -259,9 +329,12 @@ def test_figures_and_explorer_smoke():
     from sgdlab.chapters.two_layer import plots as pl
     from sgdlab.chapters.two_layer import explorer as wd
     outs = ex.compare_methods(-0.2, 0.5, n_runs=50, steps=50, seed=0, snapshot_steps=[0, 10, 50])
-    for fig in (pl.landscape(-0.2), pl.finals(-0.2, outs),
+    ph = [ex.phase_diagram([-0.5, -0.2], [0.3, 0.6], init=i, n_runs=10, steps=50) for i in ("generic", "balanced")]
+    curve = ex.lyapunov_curve(-0.2, [0.3, 0.9], n_runs=20)
+    for fig in (pl.landscape(-0.2), pl.finals(-0.2, outs), pl.phase([-0.5, -0.2], [0.3, 0.6], ph),
+                pl.lyapunov(-0.2, 1, curve, ex.lyapunov(-0.2, 0.5, n_runs=20)),
                 pl.batch_figure(-0.2, 0.5, ex.capture_by_batch(-0.2, 0.5, (1, 8), n_runs=50, steps=50))):
-        assert fig.axes
+        assert fig.axes and fig.get_size_inches()[0] <= 6.7 + 1e-9
         plt.close(fig)
     html = pl.scrub(-0.2, outs, [0, 10, 50])
     assert "<img" in html.data or "data:image" in html.data
@@ -270,3 +343,5 @@ def test_figures_and_explorer_smoke():
         wd.draw(-0.2, 0.5, 1, "generic", steps=50, n_runs=50)
     plt.close("all")
     assert wd.explorer() is not None
+    # a valid parameter off the controls' menus still works
+    assert wd.explorer(a=-2.9, lr=1.95, batch=1024, steps=3000) is not None

@@ -1,14 +1,16 @@
-"""Simulations of the two-layer-network chapter (spec ziyin_nn.md §4): every step runs in the core.
+"""Simulations of the two-layer-network chapter: every step runs in the core.
 
 The network is the core's `two_layer` landscape, parameters (u, w), per-sample loss (u w - c)^2 / 2,
 with c drawn from `sgdlab.Discrete([-1, 1 - a], [1/2, 1/2])`; `batch_size=S` averages S per-sample
 gradients, `optimizer="gd"` uses the exact expected gradient. "At the origin" means |u|, |w| < 1e-6
 at the last step; "diverged" means non-finite or |u| or |w| > 1e6 (the core's `max_abs`), such runs are
-flagged by the core and counted separately, never averaged.
+flagged by the core and counted separately (`n_diverged` in every result), never averaged.
+
+Random streams: `stream_plan(P)` gives every experiment of the chapter its own block of the core's
+streams (seed, stream_offset + r); the experiments take the block's start as `stream_offset`.
 """
 from __future__ import annotations
 
-import ast
 import math
 import warnings
 from dataclasses import dataclass
@@ -16,49 +18,79 @@ from dataclasses import dataclass
 import numpy as np
 
 import sgdlab
+from sgdlab.chapters._kit import Param, Params, Rows, Streams, bonferroni_z, fmt
 from sgdlab.chapters.two_layer import theory as th
-from sgdlab.params import integer as _integer
 
-__all__ = ["ORIGIN_TOL", "MAX_ABS", "validate_parameters", "data_law", "initial_points", "run",
-           "Outcome", "outcome", "compare_methods", "lyapunov", "lyapunov_curve", "capture_by_batch",
-           "phase_diagram", "balanced_vs_quartic", "decisive", "agreement"]
+__all__ = ["ORIGIN_TOL", "MAX_ABS", "PARAMS", "stream_plan", "sizes", "curve_lrs", "data_law",
+           "initial_points", "run", "Outcome", "outcome", "compare_methods", "lyapunov", "lyapunov_curve",
+           "capture_by_batch", "phase_diagram", "PHASE_A", "PHASE_LR", "balanced_vs_quartic", "decisive",
+           "decisive_pair", "agreement"]
 
 ORIGIN_TOL = 1e-6
 MAX_ABS = 1e6
 BATCHES = (1, 2, 3, 4, 8)
+BUDGET = 2e9          # n_runs * steps * (batch + 20) core updates at most
 
 
-def _number(name, v):
-    if isinstance(v, str):
-        try:
-            v = ast.literal_eval(v)
-        except (ValueError, SyntaxError):
-            raise ValueError(f"{name}: must be a finite number, got {v!r}") from None
-    if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)) or not math.isfinite(v):
-        raise ValueError(f"{name}: must be a finite number, got {v!r}")
-    return float(v)
+def _budget(v):
+    if v["n_runs"] * v["steps"] * (v["batch"] + 20) > BUDGET:
+        raise ValueError(f"n_runs: n_runs * steps * (batch + 20) = "
+                         f"{v['n_runs'] * v['steps'] * (v['batch'] + 20):.3g} exceeds {BUDGET:.0e} updates "
+                         f"(lower n_runs, steps or batch)")
 
 
-def validate_parameters(a, lr, batch, n_runs, steps, seed):
-    """Check the papermill parameters of the chapter; ValueError naming the parameter."""
-    a = _number("a", a)
-    if not -3.0 <= a < 0:
-        raise ValueError(f"a: must lie in [-3, 0) (the origin is a saddle with E[c] = -a/2 > 0 only "
-                         f"for a < 0), got {a}")
-    lr = _number("lr", lr)
-    if not 0 < lr <= 2.0:
-        raise ValueError(f"lr: must lie in (0, 2], got {lr}")
-    batch = _integer("batch", batch, 1)
-    if batch > 1024:
-        raise ValueError(f"batch: must be <= 1024, got {batch}")
-    n_runs = _integer("n_runs", n_runs, 10)
-    steps = _integer("steps", steps, 10)
-    seed = _integer("seed", seed, 0)
-    if seed >= 2 ** 63:
-        raise ValueError(f"seed: must be < 2**63, got {seed}")
-    if n_runs * steps * (batch + 20) > 2e9:
-        raise ValueError("n_runs: n_runs * steps * (batch + 20) exceeds 2e9 updates")
-    return dict(a=a, lr=lr, batch=batch, n_runs=n_runs, steps=steps, seed=seed)
+PARAMS = Params(
+    Param("a", -0.2, "float", "data law c ∈ {−1, 1 − a}, E[c] = −a/2", lo=-3.0, hi=0.0, hi_open=True,
+          why="the origin is a saddle with E[c] = −a/2 > 0 only for a < 0"),
+    Param("lr", 0.5, "float", "learning rate λ", lo=0.0, hi=2.0, lo_open=True),
+    Param("batch", 1, "int", "minibatch size S of the main SGD runs", lo=1, hi=1024),
+    Param("n_runs", 2000, "int", "independent runs, starts u₀, w₀ ~ U[−1, 1] i.i.d.", lo=10, hi=10**6),
+    Param("steps", 2000, "int", "steps per run T", lo=10, hi=10**7),
+    Param("seed", 0, "int", "seed of the core's random streams", lo=0, hi=2**63 - 1),
+    extra=_budget)
+
+# the phase diagram's grid (a, lr) and the learning rates of the exponent curve
+PHASE_A = np.round(np.linspace(-1.6, -0.05, 24), 4)
+PHASE_LR = np.round(np.linspace(0.04, 1.5, 37), 4)
+PHASE_STEPS = 1000
+CURVE_LRS = (0.1, 0.2, 0.3, 0.4, 0.6, 0.7, 0.9, 1.1, 1.3, 1.5)
+
+
+def curve_lrs(lr):
+    """The learning rates of the exponent curve: CURVE_LRS without those within 0.02 of the chapter's."""
+    return [l for l in CURVE_LRS if abs(l - lr) > 0.02]
+
+
+def sizes(P):
+    """Run counts of the chapter's experiments at validated parameters P."""
+    return dict(main=P["n_runs"], curve=min(P["n_runs"], 1000), local=min(P["n_runs"], 1000),
+                phase=min(P["n_runs"], 200), quartic=P["n_runs"])
+
+
+def stream_plan(P):
+    """Every block of random streams the chapter uses (all at seed P.seed), disjoint whatever P is.
+
+    - methods: the main comparison (SGD with `batch`, GD, SGD with batch 8) and the batch-size table;
+      they share this block on purpose (common random numbers: same starts and draws for every method
+      and batch size, so the table's row S = batch is the main SGD run);
+    - lyapunov: the exponents at the chapter's (a, lr): balanced, antibalanced and generic starts;
+    - curve: the exponents at the other learning rates, 3 sub-blocks per learning rate;
+    - local: capture from starts near the origin (all batch sizes share it, same draws);
+    - quartic, quartic_B: the balanced line against the quartic at (a, lr) and at (-1, 0.8);
+    - phase_generic, phase_balanced: one sub-block per grid point.
+    `at=` keeps the blocks where the book drew them before this plan existed, where that place is free."""
+    n = sizes(P)
+    S = Streams()
+    S.take("methods", n["main"], at=0)
+    S.take("lyapunov", 3 * n["main"], at=0)
+    S.take("curve", 3 * n["curve"] * len(curve_lrs(P["lr"])))
+    S.take("local", n["local"])
+    S.take("quartic", n["quartic"])
+    S.take("quartic_B", n["quartic"])
+    grid = PHASE_A.size * PHASE_LR.size * n["phase"]
+    S.take("phase_generic", grid)
+    S.take("phase_balanced", grid)
+    return S
 
 
 def data_law(a):
@@ -95,6 +127,7 @@ class Outcome:
     frac_manifold: float
     frac_diverged: float
     frac_escaped: float
+    n_diverged: int
 
 
 def outcome(label, res, a):
@@ -107,25 +140,26 @@ def outcome(label, res, a):
         escaped = np.max(np.abs(f), axis=1) > 0.01
     n = res.n_runs
     return Outcome(label, res, float(origin.sum() / n), float(manifold.sum() / n), float(res.n_diverged / n),
-                   float(escaped.sum() / n))
+                   float(escaped.sum() / n), int(res.n_diverged))
 
 
 def compare_methods(a, lr, *, batch=1, n_runs=2000, steps=2000, seed=0, snapshot_steps=None,
-                    init="generic"):
+                    init="generic", stream_offset=0):
     """SGD with `batch`, GD and SGD with batch 8 (batch 1 if `batch` is 8) from the same starts.
-    The SGD runs share the streams (seed, r) too. Returns [Outcome, ...]."""
+    The SGD runs share the streams (seed, stream_offset + r) too. Returns [Outcome, ...]."""
     w0 = initial_points(n_runs, seed, init)
     other = 8 if batch != 8 else 1
     out = []
     for label, opt, S in ((f"SGD, batch {batch}", "sgd", batch), ("GD", "gd", 1),
                           (f"SGD, batch {other}", "sgd", other)):
-        res = run(a, lr, w0=w0, steps=steps, batch=S, optimizer=opt, seed=seed, snapshots=snapshot_steps)
+        res = run(a, lr, w0=w0, steps=steps, batch=S, optimizer=opt, seed=seed, snapshots=snapshot_steps,
+                  stream_offset=stream_offset)
         out.append(outcome(label, res, a))
     return out
 
 
-LYAP_SCALE = 1e-150   # starts of the exponent runs: u w ~ 1e-300 is below one ulp of c, so the
-                      # core's update is exactly the linearised one, with ~300 decades of room
+LYAP_SCALE = 1e-150   # starts of the exponent runs: u w ~ 1e-300 is below one unit in the last place
+                      # of c, so the core's update is exactly the linearised one, with ~300 decades of room
 
 
 def _lyap_steps(a, lr, batch, steps, scale):
@@ -158,7 +192,7 @@ def lyapunov(a, lr, *, batch=1, n_runs=2000, steps=200, seed=0, scale=LYAP_SCALE
     1 - lr cbar. At a generic start the two coordinates are mixed in (u, w), and the smaller one is
     lost to cancellation: once |m/h| < 1e-16 the core's u and w round to the same number (and
     log|m/h| is a random walk with per-step spread ~1, so this happens within a few dozen steps;
-    spec pitfall 1). So each exponent is measured on its own invariant line:
+    a precision trap). So each exponent is measured on its own invariant line:
 
     * Lambda_h on the balanced line u = w: m = 0 exactly for ever (the update is symmetric in u, w).
     * Lambda_m on the antibalanced line u = -w: h = 0 exactly for ever (the update commutes with
@@ -206,43 +240,51 @@ def lyapunov(a, lr, *, batch=1, n_runs=2000, steps=200, seed=0, scale=LYAP_SCALE
     return out
 
 
-def lyapunov_curve(a, lrs, *, batch=1, n_runs=1000, steps=200, seed=0):
-    """`lyapunov` at each lr; lr number i uses the stream block i * n_runs (independent points)."""
+def lyapunov_curve(a, lrs, *, batch=1, n_runs=1000, steps=200, seed=0, stream_offset=0):
+    """`lyapunov` at each lr; lr number i uses the streams stream_offset + [3 i n_runs, 3 (i + 1) n_runs)
+    (each `lyapunov` call uses 3 n_runs streams), so the points are independent."""
     return [lyapunov(a, float(lr), batch=batch, n_runs=n_runs, steps=steps, seed=seed,
-                     stream_offset=(i + 1) * n_runs) for i, lr in enumerate(lrs)]
+                     stream_offset=stream_offset + 3 * i * n_runs) for i, lr in enumerate(lrs)]
 
 
 LOCAL_SCALE = 1e-3
 
 
-def capture_by_batch(a, lr, batches=BATCHES, *, n_runs=2000, steps=2000, seed=0, init="generic", scale=1.0):
-    """Fraction at the origin / escaped / diverged for each batch size, same starts U[-scale, scale]^2."""
+def capture_by_batch(a, lr, batches=BATCHES, *, n_runs=2000, steps=2000, seed=0, init="generic", scale=1.0,
+                     stream_offset=0):
+    """Fraction at the origin / escaped / diverged for each batch size, same starts U[-scale, scale]^2
+    and the same streams (seed, stream_offset + r) for every batch size."""
     w0 = initial_points(n_runs, seed, init, scale)
     rows = []
     for S in batches:
-        o = outcome(f"S={S}", run(a, lr, w0=w0, steps=steps, batch=int(S), seed=seed), a)
+        o = outcome(f"S={S}", run(a, lr, w0=w0, steps=steps, batch=int(S), seed=seed,
+                                  stream_offset=stream_offset), a)
         rows.append(dict(batch=int(S), frac_origin=o.frac_origin, frac_escaped=o.frac_escaped,
-                         frac_diverged=o.frac_diverged, lyap_h=float(th.lyap_h(a, lr, int(S))),
+                         frac_diverged=o.frac_diverged, n_diverged=o.n_diverged,
+                         lyap_h=float(th.lyap_h(a, lr, int(S))),
                          lyap_m=float(th.lyap_m(a, lr, int(S)))))
     return rows
 
 
-def phase_diagram(a_grid, lr_grid, *, init="generic", n_runs=200, steps=1000, seed=0):
+def phase_diagram(a_grid, lr_grid, *, init="generic", n_runs=200, steps=1000, seed=0, stream_offset=0):
     """P(origin) and P(diverged) at step `steps` on the (a, lr) grid, batch 1, starts U[-1, 1].
-    Each grid point uses its own stream block. Returns dict of arrays shaped (len(a_grid), len(lr_grid))."""
+    Grid point k (row-major) uses the streams stream_offset + [k n_runs, (k + 1) n_runs).
+    Returns dict of arrays shaped (len(a_grid), len(lr_grid))."""
     a_grid = np.asarray(a_grid, float)
     lr_grid = np.asarray(lr_grid, float)
     p0 = np.zeros((a_grid.size, lr_grid.size))
     pd = np.zeros_like(p0)
     w0 = initial_points(n_runs, seed, init)
-    k = 0
+    k = n_div = 0
     for i, a in enumerate(a_grid):
         for j, lr in enumerate(lr_grid):
-            k += 1
             o = outcome("", run(float(a), float(lr), w0=w0, steps=steps, seed=seed,
-                                stream_offset=k * n_runs), float(a))
+                                stream_offset=stream_offset + k * n_runs), float(a))
+            k += 1
             p0[i, j], pd[i, j] = o.frac_origin, o.frac_diverged
-    return dict(a=a_grid, lr=lr_grid, init=init, p_origin=p0, p_diverged=pd, n_runs=n_runs, steps=steps)
+            n_div += o.n_diverged
+    return dict(a=a_grid, lr=lr_grid, init=init, p_origin=p0, p_diverged=pd, n_runs=n_runs, steps=steps,
+                n_diverged=n_div)
 
 
 # ----------------------------------------------------------------------------- balanced line = quartic
@@ -266,7 +308,8 @@ def _same(x, y):
     return (x == y) | (np.isnan(x) & np.isnan(y))
 
 
-def balanced_vs_quartic(a, lr, *, n_runs=2000, steps=500, seed=0, n_replay=50, replay_steps=100):
+def balanced_vs_quartic(a, lr, *, n_runs=2000, steps=500, seed=0, n_replay=50, replay_steps=100,
+                        stream_offset=0):
     """The balanced line of the network against the core's `quartic` landscape with x = -c.
 
     Both core runs use the same seed, starts t0 ~ U[-1, 1] and streams: two_layer with
@@ -286,9 +329,11 @@ def balanced_vs_quartic(a, lr, *, n_runs=2000, steps=500, seed=0, n_replay=50, r
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", sgdlab.DivergenceWarning)
         net = sgdlab.simulate("two_layer", data=data_law(a), lr=lr, steps=steps, w0=w0, seed=seed,
-                              max_abs=MAX_ABS, snapshots=snaps, n_trajectories=n_replay, thin=1)
+                              max_abs=MAX_ABS, snapshots=snaps, n_trajectories=n_replay, thin=1,
+                              stream_offset=stream_offset)
         qrt = sgdlab.simulate("quartic", data=sgdlab.TwoPoint(a), lr=lr, steps=steps, w0=t0, seed=seed,
-                              max_abs=MAX_ABS, snapshots=snaps, n_trajectories=n_replay, thin=1)
+                              max_abs=MAX_ABS, snapshots=snaps, n_trajectories=n_replay, thin=1,
+                              stream_offset=stream_offset)
     u, w = net.final[:, 0], net.final[:, 1]
     invariant = float(np.max(np.abs(u[net.ok] - w[net.ok]))) if net.ok.any() else 0.0
     s_net, s_q = net.snapshots[:, :, 0], qrt.snapshots
@@ -336,6 +381,7 @@ def balanced_vs_quartic(a, lr, *, n_runs=2000, steps=500, seed=0, n_replay=50, r
                 same_fate_frac=float(np.mean(fate_net == fate_q)),
                 frac_origin_net=float(np.mean(fate_net == 0)), frac_origin_quartic=float(np.mean(fate_q == 0)),
                 frac_div_net=float(np.mean(fate_net == 2)), frac_div_quartic=float(np.mean(fate_q == 2)),
+                n_diverged=int(net.n_diverged),
                 n_replay=int(n_rep), replay_steps=int(n_k - 1), replay_updates=n_checked,
                 replay_undecided=undecided, replay_bit_equal=int(map_ok.sum()),
                 old_order_equal_step1=old_equal_1, old_order_bit_equal=int(old_ok.sum()))
@@ -374,32 +420,30 @@ def decisive_pair(a, lr, batch, T, h0=2.0, z=3.0):
 
 
 def agreement(a, lr, batch, steps, lyap, curve, methods, local, bq, z=4.5):
-    """Rows {check, theory, simulation, tolerance, passed}. z = 4.5 SE: two-sided p = 7e-6 per row.
-    local: `capture_by_batch(..., scale=LOCAL_SCALE)` rows (starts near the origin).
-    bq: one `balanced_vs_quartic` result or a list of them (one set of exact rows each)."""
-    rows = []
+    """Agreement rows (the kit's `Rows`): {check, theory, simulation, tolerance, passed[, group]}.
 
-    def add(check, theory, sim, tol, passed):
-        rows.append(dict(check=check, theory=theory, simulation=sim, tolerance=tol, passed=bool(passed)))
-
+    Exponents: |estimate − theory| ≤ z SE with the exact SE; z = 4.5: two-sided p = 7e-6 per row.
+    The curve row tests all its points at once (Bonferroni, family-wise 1e-5). Exact rows must hold
+    exactly. local: `capture_by_batch(..., scale=LOCAL_SCALE)` rows (starts near the origin), listed
+    where the linear theory is decisive at T. bq: one `balanced_vs_quartic` result or a list of them."""
+    rows = Rows(z=z)
     for key, name in (("h", "Λ_h"), ("m", "Λ_m")):
         th_v, sim_v, se = lyap[f"theory_{key}"], lyap[f"lyap_{key}"], lyap[f"se_{key}_theory"]
-        add(f"{name} at a={a:g}, λ={lr:g}, S={batch} ({lyap['n_' + key]} runs × {lyap['T']} steps, {'balanced' if key == 'h' else 'antibalanced'} line)",
-            f"{th_v:.5f}", f"{sim_v:.5f}", f"{z} SE = {z * se:.1e}",
-            abs(sim_v - th_v) <= z * se if math.isfinite(th_v) else sim_v == th_v)
+        check = (f"{name} at a = {a:g}, λ = {lr:g}, S = {batch} ({lyap['n_' + key]} runs × {lyap['T']} steps, "
+                 f"{'balanced' if key == 'h' else 'antibalanced'} line)")
+        if math.isfinite(th_v):
+            rows.close(check, th_v, sim_v, se, note="exact SE")
+        else:
+            rows.bound(check, fmt(th_v), sim_v, sim_v == th_v, "equal (an exact zero factor)")
     if math.isfinite(lyap["generic_lyap"]) and math.isfinite(lyap["generic_se_theory"]):
         d = lyap["generic_dir"]
-        add(f"Λ_{d} from generic starts, (1/T) ln|{d}_T/{d}_0| ({lyap['generic_n']} runs)",
-            f"{lyap['theory_' + d]:.5f}", f"{lyap['generic_lyap']:.5f}",
-            f"{z} SE = {z * lyap['generic_se_theory']:.1e}",
-            abs(lyap["generic_lyap"] - lyap["theory_" + d]) <= z * lyap["generic_se_theory"])
-    add("invariant lines: max |u−w| (balanced), max |u+w| (antibalanced)", "0 (exact)",
-        f"{lyap['h_invariant_max_abs']:.1e}, {lyap['m_invariant_max_abs']:.1e}", "= 0",
-        lyap["h_invariant_max_abs"] == 0 and lyap["m_invariant_max_abs"] == 0)
-    # curve: Bonferroni over 2 * len(curve) points at family-wise 1e-5
-    from scipy import stats
+        rows.close(f"Λ_{d} from generic starts, (1/T) ln|{d}_T/{d}_0| ({lyap['generic_n']} runs)",
+                   lyap["theory_" + d], lyap["generic_lyap"], lyap["generic_se_theory"], note="exact SE")
+    rows.bound("invariant lines stay exact: max |u − w| (balanced), max |u + w| (antibalanced)", "0",
+               f"{fmt(lyap['h_invariant_max_abs'])}, {fmt(lyap['m_invariant_max_abs'])}",
+               lyap["h_invariant_max_abs"] == 0 and lyap["m_invariant_max_abs"] == 0, "exactly 0")
     k = 2 * len(curve)
-    zc = float(stats.norm.isf(1e-5 / (2 * k)))
+    zc = bonferroni_z(k, 1e-5)
     worst, ok = 0.0, True
     for p in curve:
         for key in ("h", "m"):
@@ -409,13 +453,15 @@ def agreement(a, lr, batch, steps, lyap, curve, methods, local, bq, z=4.5):
             dz = abs(p[f"lyap_{key}"] - p[f"theory_{key}"]) / p[f"se_{key}_theory"]
             worst = max(worst, dz)
             ok &= dz <= zc
-    add(f"Λ_h, Λ_m on {len(curve)} learning rates", "closed forms", f"max |z| = {worst:.2f}",
-        f"{zc:.2f} (Bonferroni, {k} points)", ok)
+    rows.bound(f"Λ_h, Λ_m at {len(curve)} other learning rates", "closed forms", f"max |z| = {fmt(worst, 3)}",
+               ok, f"|z| ≤ {fmt(zc, 3)} (Bonferroni over {k} points, family-wise 10⁻⁵)")
     T = steps
     sgd, gd, other = methods
-    add("GD: P(origin)", "0 (h grows by 1 + λE[c] > 1)", f"{gd.frac_origin:.3f}", "= 0", gd.frac_origin == 0)
-    # the exponents are local: test capture/escape from starts near the origin, |u0|, |w0| < 1e-3,
-    # for every batch size at which the linear theory is decisive at T
+    rows.bound("GD never ends at the origin (h grows by 1 + λE[c] > 1 per step)", "0", gd.frac_origin,
+               gd.frac_origin == 0, "exactly 0")
+    # the exponents are local: capture/escape from starts near the origin, |u0|, |w0| < 1e-3, for every
+    # batch size at which the linear theory is decisive at T
+    cap = "capture (both exponents < 0) or escape (one > 0) from starts within 1e-3 of the origin"
     for row in local:
         S = row["batch"]
         if not decisive_pair(a, lr, S, T, h0=2 * LOCAL_SCALE):
@@ -424,21 +470,23 @@ def agreement(a, lr, batch, steps, lyap, curve, methods, local, bq, z=4.5):
         if lam < 0:
             if row["frac_diverged"] < 1:
                 cond = row["frac_origin"] / (1 - row["frac_diverged"])
-                add(f"S={S}, starts within 1e-3: P(origin | not diverged) at T={T}", f"→ 1 (max Λ = {lam:.4f})",
-                    f"{cond:.3f} ({row['frac_diverged']:.3f} diverged)", "≥ 0.99", cond >= 0.99)
+                rows.bound(f"S = {S}, starts within 1e-3: P(origin | not diverged) at T = {T}",
+                           f"→ 1 (max Λ = {fmt(lam)})",
+                           f"{fmt(cond)} ({fmt(row['frac_diverged'])} diverged)", cond >= 0.99, "≥ 0.99",
+                           group=cap)
         else:
-            add(f"S={S}, starts within 1e-3: P(origin) at T={T}", f"→ 0 (max Λ = {lam:+.4f})",
-                f"{row['frac_origin']:.3f}", "≤ 0.01", row["frac_origin"] <= 0.01)
+            rows.bound(f"S = {S}, starts within 1e-3: P(origin) at T = {T}", f"→ 0 (max Λ = +{fmt(lam)})",
+                       row["frac_origin"], row["frac_origin"] <= 0.01, "≤ 0.01", group=cap)
+    same = "the balanced line is the preprint's quartic with x = −c, bit for bit"
     for b in ([bq] if isinstance(bq, dict) else list(bq)):
-        where = f"a={b['a']:g}, λ={b['lr']:g}, {b['n_runs']} runs × {b['steps']} steps"
-        add(f"balanced line ({where}): max |u_T − w_T|", "0 (exact invariant)",
-            f"{b['invariant_max_abs']:.1e}", "= 0", b["invariant_max_abs"] == 0.0)
-        add(f"balanced line = quartic x = −c ({where}): snapshots, finals, divergence flags and steps",
-            "identical (same draws, same operations in the same order)",
-            f"bit-equal fraction {min(b['equal_frac']):.4f} (worst of {len(b['equal_frac'])} snapshots); "
-            f"{b['frac_div_net']:.3f} diverged in both", "identical", b["identical"])
-        add(f"replay ({b['n_replay']} runs × {b['replay_steps']} steps, {b['replay_updates']} updates): each network "
-            "step is t − λ(t²−c)t with one atom c, and iterating it gives the quartic's trajectory",
-            "all runs, bit for bit", f"{b['replay_bit_equal']}/{b['n_replay']}", "all",
-            b["replay_bit_equal"] == b["n_replay"] and b["replay_updates"] > 0)
-    return rows
+        where = f"a = {b['a']:g}, λ = {b['lr']:g}, {b['n_runs']} runs × {b['steps']} steps"
+        rows.bound(f"{where}: max |u_T − w_T|", "0 (exact invariant)", b["invariant_max_abs"],
+                   b["invariant_max_abs"] == 0.0, "exactly 0", group=same)
+        rows.bound(f"{where}: snapshots, finals, divergence flags and steps of network and quartic",
+                   "identical", f"bit-equal fraction {fmt(min(b['equal_frac']))} (worst snapshot); "
+                   f"{fmt(b['frac_div_net'])} diverged in both", b["identical"], "identical", group=same)
+        rows.bound(f"{where}: replay of {b['n_replay']} runs × {b['replay_steps']} steps "
+                   f"({b['replay_updates']} updates) through t' = t − λ(t² − c)t",
+                   "all runs, bit for bit", f"{b['replay_bit_equal']} of {b['n_replay']}",
+                   b["replay_bit_equal"] == b["n_replay"] and b["replay_updates"] > 0, "all", group=same)
+    return rows.rows

@@ -1,4 +1,4 @@
-"""Theory of the width-1 two-layer linear network (spec ziyin_nn.md §4, a construction of this book).
+"""Theory of the width-1 two-layer linear network (a construction of this book).
 
 Model: f(x) = u w x with x = 1, per-sample loss l(u, w; c) = (u w - c)^2 / 2, the target c drawn from
 the two-point law c in {-1, 1 - a} (probability 1/2 each, a < 0, E[c] = -a/2 > 0). Minibatch SGD of
@@ -23,7 +23,7 @@ from scipy import special
 
 __all__ = ["GOLDEN_A", "mean_c", "atoms", "batch_mean_law", "lyap_h", "lyap_m", "lyap_sd",
            "window_balanced", "window_generic", "in_window", "hessian_origin", "moment_factors",
-           "gd_rate_h", "expected_loss", "min_manifold_uw"]
+           "gd_rate_h", "expected_loss", "min_manifold_uw", "quartic_minima"]
 
 GOLDEN_A = -(1.0 + math.sqrt(5.0)) / 2.0   # the generic window is non-empty iff a > GOLDEN_A
 
@@ -65,7 +65,11 @@ def batch_mean_law(a, batch):
     S = _batch(batch)
     k = np.arange(S + 1)
     values = ((1.0 - a) * k - (S - k)) / S
-    probs = special.comb(S, k) / 2.0 ** S
+    if S < 1000:
+        probs = special.comb(S, k) / 2.0 ** S
+    else:  # 2**S overflows a double from S = 1024
+        from scipy import stats
+        probs = stats.binom.pmf(k, S, 0.5)
     return values, probs
 
 
@@ -167,3 +171,12 @@ def expected_loss(a, u, w):
 def min_manifold_uw(a):
     """The minima of the expected loss: u w = E[c]."""
     return mean_c(a)
+
+
+def quartic_minima(a):
+    """|w| at the minima of the preprint's quartic E[x w^2/2 + w^4/4] with x in {1, a - 1} (E[x] = a/2):
+    sqrt(-a/2) (its §6.1 prints sqrt(a), imaginary for a < 0)."""
+    a = _a(a)
+    if a >= 0:
+        raise ValueError(f"a: must be < 0, got {a}")
+    return math.sqrt(-a / 2.0)
