@@ -6,8 +6,6 @@ redraw is one core call of n_runs x steps updates (2000 x 1000 = 2e6: ~10-20 ms 
 """
 from __future__ import annotations
 
-import time
-
 import ipywidgets as W
 import matplotlib.pyplot as plt
 import numpy as np
@@ -42,11 +40,10 @@ def simulate_final(a, lr, law="two-point", c=0.0, sigma=0.0, steps=1000, n_runs=
 
 def draw(a, lr, law, c, sigma, steps, diagrams, n_runs=2000, seed=0):
     """One explorer frame: histogram of w_steps (log counts) and the (a, lr) point on the diagram."""
-    t0 = time.perf_counter()
     res = simulate_final(a, lr, law, c, sigma, steps, n_runs, seed)
     # cheap artists only (stairs, one image, no tight_layout): the redraw is dominated by matplotlib
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.6), dpi=72)
-    fig.subplots_adjust(left=0.06, right=0.98, bottom=0.14, top=0.85, wspace=0.2)
+    fig, axes = plt.subplots(1, 2, figsize=(6.7, 3.4), dpi=100, constrained_layout=False)
+    fig.subplots_adjust(left=0.1, right=0.98, bottom=0.15, top=0.8, wspace=0.3)
     edges = np.linspace(-1.5, 1.5, 61)
     fin = res.final[res.ok]
     counts = np.histogram(fin, bins=edges)[0]
@@ -75,21 +72,25 @@ def draw(a, lr, law, c, sigma, steps, diagrams, n_runs=2000, seed=0):
         axes[1].set_xlabel("a"); axes[1].set_ylabel("λ")
         axes[1].set_title(f"simulated phase diagram ({law}, quadratic): ★ = (a, λ)", fontsize=9)
     plt.show()
-    print(f"redraw: {time.perf_counter() - t0:.2f} s (core {res.elapsed:.3f} s)")
     return res
 
 
 def explorer(diagrams, a=-1.0, lr=0.8, steps=1000, n_runs=2000, seed=0):
     """Controls + live figure; `diagrams` = {"two-point": PhaseDiagram, "gaussian": PhaseDiagram}.
     Needs a running kernel; on the static page it shows the initial view."""
-    w_a = W.FloatSlider(value=a, min=-4.0, max=1.0, step=0.05, description="a", continuous_update=False)
-    w_lr = W.FloatSlider(value=lr, min=0.01, max=2.0, step=0.01, description="λ", continuous_update=False)
+    # any valid parameter value works: the ranges are extended to include it, and the step is fine
+    # enough that the slider shows the value it was given (the slider keeps off-step values)
+    w_a = W.FloatSlider(value=a, min=min(-4.0, a), max=1.0, step=0.01, description="a",
+                        continuous_update=False, readout_format=".3f")
+    w_lr = W.FloatSlider(value=lr, min=min(0.01, lr), max=max(2.0, lr), step=0.01, description="λ",
+                         continuous_update=False, readout_format=".3f")
     w_law = W.Dropdown(options=list(LAWS), value="two-point", description="data law")
     w_c = W.FloatSlider(value=0.0, min=0.0, max=2.0, step=0.1, description="quartic c",
                         continuous_update=False)
     w_s = W.FloatSlider(value=0.0, min=0.0, max=0.5, step=0.01, description="additive σ",
                         continuous_update=False)
-    w_steps = W.IntSlider(value=steps, min=10, max=5000, step=10, description="steps", continuous_update=False)
+    w_steps = W.IntSlider(value=steps, min=min(10, steps), max=max(5000, steps), step=10, description="steps",
+                          continuous_update=False)
     out = W.interactive_output(
         lambda a, lr, law, c, sigma, steps: draw(a, lr, law, c, sigma, steps, diagrams, n_runs, seed),
         dict(a=w_a, lr=w_lr, law=w_law, c=w_c, sigma=w_s, steps=w_steps))

@@ -23,7 +23,8 @@ __all__ = ["mu", "absorbing_interval", "continuous_time_boundary", "moments", "l
            "prob_nonzero_lr1", "mu_gaussian", "log_step_sd", "fourth_moment", "log_scales",
            "prob_abs_le", "bin_probs", "escape_prob", "abs_quantile_w0_fixed", "quartic_minima",
            "gaussian_law", "mu_gaussian_grid", "log_step_sd_gaussian", "ct_boundary_paper",
-           "ct_boundary_ito", "ct_mapping", "eq57_density", "kesten_exponent", "mu_grid"]
+           "ct_boundary_ito", "ct_mapping", "eq57_density", "kesten_exponent", "mu_grid", "second_moment",
+           "eq7_printed", "eq7_corrected", "eq7_factors", "prob_abs_gt_fixed"]
 
 
 def _check_t(t):
@@ -67,6 +68,38 @@ def log_scales(a, lr, t):
         l1, l2 = np.log(abs(1 - lr)), np.log(abs(1 - lr * (a - 1)))
         vals = np.where(k > 0, k * l1, 0.0) + np.where(t - k > 0, (t - k) * l2, 0.0)
     return vals, stats.binom.pmf(k, t, 0.5)
+
+
+def second_moment(a, lr, t, w0=1.0, power=2):
+    """E|w_t|^power from the binomial law: sum_k P(K = k) (|w0| m_k)^power (exact; at lr = 1 the terms
+    with a draw x = 1 vanish, so E[w_t^2] = 2^-t (2 - a)^(2t) w0^2)."""
+    logm, p = log_scales(a, lr, t)
+    with np.errstate(over="ignore"):
+        return float(np.sum(p * np.exp(power * (logm + math.log(abs(w0))))))
+
+
+def eq7_factors(a):
+    """Per-step growth factor of E[w_t^2] at lr = 1: (corrected, printed) = ((2-a)^2/2, (2-a)^2/4).
+    The paper's Eq. 7 ends with w0^2 exp(2t ln((2-a)/2)), i.e. the factor (2-a)^2/4: it drops the 2^-t."""
+    a = float(a)
+    return (2 - a) ** 2 / 2, (2 - a) ** 2 / 4
+
+
+def eq7_corrected(a, t, w0=1.0):
+    """E[w_t^2] at lr = 1: 2^-t (2 - a)^(2t) w0^2 = w0^2 ((2-a)^2/2)^t."""
+    return eq7_factors(a)[0] ** np.asarray(t, float) * w0 ** 2
+
+
+def eq7_printed(a, t, w0=1.0):
+    """The last expression of the paper's Eq. 7: w0^2 exp(2t ln((2-a)/2)) = w0^2 ((2-a)^2/4)^t (wrong)."""
+    return eq7_factors(a)[1] ** np.asarray(t, float) * w0 ** 2
+
+
+def prob_abs_gt_fixed(eps, a, lr, t, w0=1.0):
+    """Exact P(|w_t| > eps) for a fixed start w0: sum of P(K = k) over the k with |w0| m_k > eps."""
+    eps = _check_pos("eps", eps)
+    logm, p = log_scales(a, lr, t)
+    return float(np.sum(p[logm + math.log(abs(w0)) > math.log(eps)]))
 
 
 def prob_abs_le(eps, a, lr, t, w0_max=1.0):
