@@ -95,11 +95,17 @@ _build/html/index.html: $(EXECUTED) $(BOOK_PAGES) scripts/stage_site.py $(CORE_S
 book: _build/html/index.html
 
 # Rerun one chapter with other parameters: make chapter NAME=saddle_escape PARAMS="-p a -0.5"
+# Without PARAMS it prints the chapter's parameters (name, default, meaning, allowed values).
+# Outside make: python -m sgdlab.book run saddle_escape -p a -0.5 (same runner, same checks).
 chapter: install
 	@test -n "$(NAME)" || { echo 'usage: make chapter NAME=<chapter> PARAMS="-p name value ..."' >&2; exit 2; }
+ifeq ($(strip $(PARAMS)),)
+	$(VPY) scripts/run_chapter.py $(NAME) --help-params
+else
 	@mkdir -p _build/runs
 	timeout $(CHAPTER_TIMEOUT) $(VPY) scripts/run_chapter.py $(NAME) _build/runs/$(NAME).ipynb \
 	  --timeout $(CELL_TIMEOUT) --print-glue $(PARAMS)
+endif
 
 # JupyterLab in the venv, for the live widgets (installed on first use only)
 lab: install

@@ -15,6 +15,7 @@ import tempfile
 import numpy as np
 from Cython.Build import cythonize
 from setuptools import Extension, setup
+from setuptools.command.build_py import build_py
 
 
 def _openmp_flag():
@@ -67,5 +68,25 @@ directives = {
     "embedsignature": True,
 }
 
+
+class build_py_with_notebooks(build_py):
+    """Also copy the chapter notebooks (book/*.ipynb, not _*) into the built package as
+    sgdlab/_notebooks/, so that an installed sgdlab can run its chapters (`python -m sgdlab.book`)."""
+
+    def run(self):
+        super().run()
+        here = os.path.dirname(os.path.abspath(__file__))
+        book = os.path.join(here, "book")
+        if not os.path.isdir(book):   # e.g. an sdist made without MANIFEST.in
+            print("sgdlab: no book/ folder; the wheel carries no chapter notebooks", file=sys.stderr)
+            return
+        target = os.path.join(self.build_lib, "sgdlab", "_notebooks")
+        self.mkpath(target)
+        for name in sorted(os.listdir(book)):
+            if name.endswith(".ipynb") and not name.startswith("_"):
+                self.copy_file(os.path.join(book, name), os.path.join(target, name))
+
+
 setup(ext_modules=cythonize(extensions, compiler_directives=directives,
-                            compile_time_env={"SGDLAB_OPENMP": bool(omp)}))
+                            compile_time_env={"SGDLAB_OPENMP": bool(omp)}),
+      cmdclass={"build_py": build_py_with_notebooks})
