@@ -96,7 +96,7 @@ def build_explorer(P, stream_offset, small=False):
     f1.add_layout(Legend(items=[("end points (simulation)", [r_end]),
                                 ("sharp minima (0, ±√((1+a)/2))", [r_sh]),
                                 ("flat minima (±1/√2, 0)", [r_fl])],
-                         label_text_font_size="12px"), "below")
+                         label_text_font_size="12px"), "right")
 
     f2 = ex.figure(x_label="learning rate λ (b = 1/λ − 6)", y_label="fraction of runs",
                    title="where the runs end, at this a, against λ", height=300,
