@@ -6,13 +6,16 @@ normal p < 1e-5, so a correct implementation fails a given check less than once 
 suite. Where the theory is an eta -> 0 limit, the residual finite-eta bias is stated next to the test
 and the band comes from the spec's measurements (section 5), not from tuning to our own output.
 """
+import ast
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
 from scipy import integrate
 
 import sgdlab
+from sgdlab.book import notebook_parameters
 from sgdlab.chapters.heavy_tails import experiments as ex
 from sgdlab.chapters.heavy_tails import theory as th
 
@@ -50,6 +53,14 @@ def test_critical_points_of_printed_formula(cp):
     np.testing.assert_allclose(th.fprime(cp["m"]), 0, atol=1e-10)
     # the paper's m2 = -0.66 is not a critical point of the printed formula
     assert abs(th.fprime(-0.66)) > 0.05
+
+
+def test_erratum_m3_rounds_to_050_not_049(cp):
+    """P1 lists m3 = 0.49; the printed formula's minimum 0.4962 rounds to 0.50 (the page glues both)."""
+    m3 = float(cp["m"][2])
+    assert abs(th.fprime(m3)) < 1e-10 and th.fsecond(m3) > 0
+    assert f"{m3:.2f}" == "0.50" and abs(m3 - 0.49) > 0.005
+    assert math.floor(m3 * 100) / 100 == th.PAPER_CRITICAL_POINTS["m"][2]   # 0.49 is the truncated value
 
 
 # ----------------------------------------------------------------------------- jump counts and graph
@@ -142,16 +153,62 @@ def test_exit_time_predictions_match_spec(cp):
     assert th.slope_theory(np.array([1, 2, 3]), ALPHA) == pytest.approx([1.2, 1.4, 1.6])
 
 
+NOTEBOOK = Path(__file__).resolve().parents[2] / "book" / "heavy_tails.ipynb"
+
+
+def test_params_match_the_notebook():
+    assert list(ex.PARAMS.params) == list(notebook_parameters(NOTEBOOK))
+    nb = notebook_parameters(NOTEBOOK)
+    for p in ex.PARAMS:
+        assert ast.literal_eval(nb[p.name]) == p.default, p.name
+
+
+@pytest.mark.parametrize("param", list(ex.PARAMS), ids=lambda p: p.name)
+def test_invalid_values_name_the_parameter(param):
+    for bad in param.invalid_values():
+        with pytest.raises(ValueError, match=rf"^{param.name}: "):
+            ex.PARAMS.validate({param.name: bad})
+
+
 def test_parameter_validation():
-    base = dict(alpha=1.2, b=0.5, eta=0.01, steps=10**6, n_paths=2, x0=0.3, noise_scale=0.1, noise="pareto",
-                seed=0, exit_etas={"0.5": [0.1, 0.01]}, exit_runs=20, exit_cap=10**6)
-    P = ex.validate_parameters(**{**base, "b": "None", "exit_etas": "{'inf': [0.1, 0.01], 0.28: [0.1, 0.05]}"})
-    assert P["b"] is None and set(P["exit_etas"]) == {"inf", "0.28"}
+    P = ex.PARAMS.validate(b="None", exit_etas="{'inf': [0.1, 0.01], 0.28: [0.1, 0.05]}", n_paths="3",
+                           steps=1e6)
+    assert P.b is None and set(P.exit_etas) == {"inf", "0.28"} and P.n_paths == 3 and P.steps == 10**6
+    assert ex.PARAMS.validate(b=float("inf")).b is None and ex.PARAMS.validate(b="inf").b is None
     for name, bad in [("alpha", 0.9), ("b", -1), ("eta", 1.5), ("steps", 10), ("n_paths", 0), ("x0", 2.0),
                       ("noise_scale", 0), ("noise", "cauchy"), ("seed", -1), ("exit_etas", {"0.5": [0.1]}),
-                      ("exit_runs", 1), ("exit_cap", 5)]:
-        with pytest.raises(ValueError, match=name):
-            ex.validate_parameters(**{**base, name: bad})
+                      ("exit_etas", {"0.5": [0.1, 1.5]}), ("exit_etas", "{"), ("exit_runs", 1), ("exit_cap", 5)]:
+        with pytest.raises(ValueError, match=rf"^{name}: "):
+            ex.PARAMS.validate({name: bad})
+    with pytest.raises(ValueError, match="^x0: .*saddle"):
+        ex.PARAMS.validate(x0=float(th.critical_points()["s"][1]))
+    with pytest.raises(ValueError, match="^steps: "):
+        ex.PARAMS.validate(steps=10**8, n_paths=1000)
+
+
+def test_stream_plan_keeps_the_published_blocks_at_the_defaults():
+    """At the defaults every block sits where the book has always drawn it (so the glued numbers do not
+    move): scenarios 1000(k+1), reducible 7000+100k, main 9000, 2-D 20000+1000k, exit curves 1e7(k+1),
+    the split 5e7."""
+    S = ex.stream_plan(ex.PARAMS.validate())
+    want = {**{f"scenario/{k}": 1000 * (k + 1) for k in range(4)}, "reducible/0": 7000, "reducible/1": 7100,
+            "main": 9000, **{f"hump/{k}": 20000 + 1000 * k for k in range(5)},
+            "exit/0.28": 10**7, "exit/0.5": 2 * 10**7, "exit/inf": 3 * 10**7, "split": 5 * 10**7}
+    assert {k: S[k] for k in S.blocks} == want
+    assert S.overlaps() == []
+
+
+def test_stream_plan_disjoint_at_the_largest_sizes():
+    """The largest run counts validation allows (and many exit grids): no two experiments share a stream.
+    Before the plan, n_paths > 1000 made the four scenarios share streams (1000 (k + 1))."""
+    big = {k: list(np.geomspace(0.9, 1e-6, 200)) for k in ("0.1", "0.2", "0.28", "0.5", "0.7", "1", "inf")}
+    top = {p.name: p.hi for p in ex.PARAMS if p.kind == "int" and p.hi is not None}
+    P = ex.PARAMS.validate(n_paths=top["n_paths"], exit_runs=top["exit_runs"], exit_etas=big, steps=10**6)
+    S = ex.stream_plan(P)
+    assert S.overlaps() == []
+    blocks = sorted(S.blocks.values())
+    assert all(a + n <= c for (a, n), (c, _) in zip(blocks, blocks[1:]))
+    assert S.blocks["scenario/1"][0] >= S.blocks["scenario/0"][0] + top["n_paths"]
 
 
 # ----------------------------------------------------------------------------- simulations vs theory
@@ -169,13 +226,19 @@ def test_untruncated_exit_time_and_location_at_eta_1e3(cp):
     assert abs(c.exit_left[0] - p) <= Z * math.sqrt(p * (1 - p) / 400)
 
 
-def test_exit_slopes_ordered_by_jump_count():
-    """Fitted slopes near 1 + l*(alpha - 1) (bands of spec 5.2, which allow the slow eta^(alpha-1)
-    pre-asymptotic bias) and exit times ordered T(0.28) > T(0.5) > T(none), by x5, at common eta."""
+@pytest.fixture(scope="module")
+def slope_curves():
+    return {"inf": ex.exit_time_curve(None, [0.03, 0.01, 0.003, 0.001], n_runs=150, seed=12),
+            "0.5": ex.exit_time_curve(0.5, [0.03, 0.01, 0.003], n_runs=150, seed=13),
+            "0.28": ex.exit_time_curve(0.28, [0.1, 0.05, 0.03], n_runs=60, seed=14)}
+
+
+def test_exit_slopes_ordered_by_jump_count(slope_curves):
+    """Fitted slopes near 1 + l*(alpha - 1) (bands that allow the slow eta^(alpha-1) pre-asymptotic
+    bias, measured on P1's full grid) and exit times ordered T(0.28) > T(0.5) > T(none), by x5, at
+    common eta."""
     etas = [0.1, 0.03, 0.01]
-    c_inf = ex.exit_time_curve(None, [0.03, 0.01, 0.003, 0.001], n_runs=150, seed=12)
-    c_05 = ex.exit_time_curve(0.5, [0.03, 0.01, 0.003], n_runs=150, seed=13)
-    c_28 = ex.exit_time_curve(0.28, [0.1, 0.05, 0.03], n_runs=60, seed=14)
+    c_inf, c_05, c_28 = slope_curves["inf"], slope_curves["0.5"], slope_curves["0.28"]
     assert 1.05 <= c_inf.slope <= 1.35
     assert 1.25 <= c_05.slope <= 1.55
     assert 1.45 <= c_28.slope <= 1.85
@@ -198,8 +261,8 @@ def test_occupancy_truncated_vs_untruncated_vs_light(cp):
 
 
 def test_occupancy_columns_cover_all_fields():
-    """Guards the workaround for the core's occupancy bin above the last edge: a light-tailed run
-    started at m4 must be counted in Omega_4 (the fourth column), not in Omega_3."""
+    """The core's occupancy columns for the three saddles as edges are the four fields: a light-tailed
+    run started at m4 is counted in Omega_4 (the column above the last edge), not in Omega_3."""
     run = ex.run_occupancy(ALPHA, None, 1e-3, 10**5, 1, 1.32, noise_scale=0.1, noise="gaussian", seed=24)
     np.testing.assert_allclose(run.pooled, [0, 0, 0, 1])
     assert run.fractions.sum(axis=1) == pytest.approx(1.0)
@@ -316,3 +379,72 @@ def test_hump_occupancy_scenarios(bm):
     assert trunc.pooled[0] - heavy.pooled[0] > Z * math.hypot(trunc.se()[0], se[0])
     light = ex.run_hump(bm, alpha, None, 0.01, 10**6, 2, "gaussian", ex.HUMP_LIGHT_SCALE, seed=13)
     assert light.pooled[1] == 1.0 and light.n_diverged == 0
+
+
+# ----------------------------------------------------------------------------- the page at small size
+
+@pytest.fixture(scope="module")
+def small_page(cp, bm, slope_curves):
+    """The chapter's experiments at small size (streams from the chapter's plan)."""
+    P = ex.PARAMS.validate(steps=10**7, n_paths=2)
+    S = ex.stream_plan(P)
+    scen = ex.scenarios(ALPHA, 0.5, 1e-2, 10**7, 2, 0.3, 0.1, seed=41, streams=S)
+    red = ex.reducible_runs(ALPHA, 1e-2, 4 * 10**6, 2, 0.1, seed=42, streams=S)
+    split = ex.exit_split(0.28, [3e-3], n_runs=600, seed=43, stream_base=S["split"])
+    hump = ex.hump_scenarios(bm, ALPHA, 4, seed=44, steps=2 * 10**6, streams=S)
+    curves = [slope_curves[k] for k in ("0.28", "0.5", "inf")]
+    return dict(scen=scen, red=red, split=split, hump=hump, curves=curves)
+
+
+def test_agreement_passes_at_small_size(cp, bm, small_page):
+    rows = (ex.agreement(cp, small_page["curves"], small_page["scen"], small_page["red"], ALPHA, small_page["split"])
+            + ex.agreement_2d(bm, small_page["hump"], ALPHA))
+    assert all(set(r) >= {"check", "theory", "simulation", "tolerance", "passed"} for r in rows)
+    failed = [r["check"] for r in rows if not r["passed"]]
+    assert not failed, failed
+    claims = {r.get("group") or r["check"] for r in rows}
+    assert len(claims) <= 10       # one line per claim on the page
+
+
+def test_agreement_can_fail(cp, bm, small_page):
+    """A light-tailed run that did leave its start field, or a wrong 2-D law, is caught."""
+    scen = list(small_page["scen"])
+    hv, hb, lv, lb = scen
+    moved = ex.OccupancyRun(**{**lv.__dict__, "pooled": np.array([0.0, 0.01, 0.99, 0.0])})
+    rows = ex.agreement(cp, small_page["curves"], [hv, hb, moved, lb], small_page["red"], ALPHA)
+    assert [r["passed"] for r in rows if "start field" in r["check"]] == [False, True]
+    hump = list(small_page["hump"])
+    h = hump[-2]
+    hump[-2] = ex.HumpRun(**{**h.__dict__, "pooled": h.pooled + 6 * h.se() * np.array([1, -1, 0])})
+    rows2 = ex.agreement_2d(bm, hump, ALPHA)
+    assert not all(r["passed"] for r in rows2 if r["group"] == ex.G_UNTR)
+
+
+def test_figures_scrubber_and_explorer_render(cp, bm, small_page):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from sgdlab.chapters.heavy_tails import explorer as wd
+    from sgdlab.chapters.heavy_tails import plots as pl
+    from sgdlab.chapters._kit import FIG_WIDTH
+    g2 = th.transition_graph_2d(th.basin_distances(bm), ex.HUMP_B)
+    pi2 = th.stationary(th.untruncated_generator_2d(bm, ALPHA))
+    figs = [pl.landscape(cp), pl.exit_times(small_page["curves"], ALPHA), pl.exit_law(small_page["curves"], ALPHA),
+            pl.histograms(small_page["scen"], cp), pl.trajectories(small_page["scen"], cp),
+            pl.occupancy_bars(small_page["scen"][:2]), pl.occupancy_bars(small_page["red"]),
+            pl.hump_map(bm, ex.HUMP_B, path=small_page["hump"][1].paths[0]),
+            pl.hump_occupancy(small_page["hump"], pi2, g2["widest"]),
+            pl.hump_slope(small_page["hump"], g2["widest"], ALPHA)]
+    for fig in figs:
+        assert fig.get_size_inches()[0] <= FIG_WIDTH + 1e-9
+        assert all(ax.get_subplotspec().get_gridspec().ncols <= 2 for ax in fig.axes if ax.get_subplotspec())
+        fig.canvas.draw()
+        plt.close(fig)
+    html = pl.trajectory_scrubber(small_page["scen"], cp, n_frames=3).data
+    assert "<img" in html or "data:image" in html
+    assert "font-awesome" not in html
+    w = wd.explorer(alpha=1.01, b=0.33, eta=0.004, x0=1.59)     # valid values off the controls' grids
+    assert w.children[0].children[1].value == 0.33 and w.children[0].children[2].value == 0.004
+    run = wd.draw(1.2, 0.5, 0.01, "pareto", 0.3, steps=10**5, n_paths=1)
+    assert run is not None
+    plt.close("all")

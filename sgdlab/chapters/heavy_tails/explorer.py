@@ -13,6 +13,7 @@ from sgdlab.chapters.heavy_tails import experiments as ex
 from sgdlab.chapters.heavy_tails import theory as th
 
 B_OPTIONS = [("none", None), ("0.2", 0.2), ("0.28", 0.28), ("0.4", 0.4), ("0.5", 0.5), ("0.7", 0.7), ("1.0", 1.0)]
+ETA_OPTIONS = (0.03, 0.02, 0.01, 0.005, 0.003)
 
 
 def draw(alpha, b, eta, noise, x0, steps=2 * 10**6, n_paths=2, seed=0):
@@ -24,7 +25,9 @@ def draw(alpha, b, eta, noise, x0, steps=2 * 10**6, n_paths=2, seed=0):
     except ValueError as err:
         print(f"Not simulated: {err}")
         return None
-    fig, (a1, a2, a3) = plt.subplots(1, 3, figsize=(12, 3.4))
+    fig = plt.figure(figsize=(6.7, 6.6))
+    gs = fig.add_gridspec(2, 2)
+    a1, a2, a3 = fig.add_subplot(gs[0, 0]), fig.add_subplot(gs[0, 1]), fig.add_subplot(gs[1, :])
     e = run.hist_edges
     a1.bar(e[:-1], run.hist / max(run.hist.sum(), 1) / np.diff(e), width=np.diff(e), align="edge")
     a1.set_yscale("log")
@@ -49,24 +52,27 @@ def draw(alpha, b, eta, noise, x0, steps=2 * 10**6, n_paths=2, seed=0):
     a3.set_xticklabels(["Ω1", "Ω2", "Ω3", "Ω4"])
     a3.set_ylim(0, 1.05)
     a3.set_ylabel("fraction of steps")
-    a3.legend(fontsize=8)
-    fig.suptitle(f"{noise}, α = {alpha:g}, b = {ex.b_key(b)}, η = {eta:g}, x0 = {x0:g}: l* = "
-                 f"{list(map(int, g['l_star']))}, G_b {'irreducible' if g['irreducible'] else 'reducible'}; "
-                 f"sharp fraction {run.sharp_fraction:.3f}; diverged {run.n_diverged}", fontsize=9)
-    fig.tight_layout()
+    a3.legend(loc="upper left")
+    a3.set_title(f"l* = {list(map(int, g['l_star']))}, G_b {'irreducible' if g['irreducible'] else 'reducible'}; "
+                 f"time in sharp fields {run.sharp_fraction:.3f}", fontsize=10.5)
     plt.show()
     return run
 
 
 def explorer(alpha=1.2, b=0.5, eta=1e-2, noise="pareto", x0=0.3, seed=0):
-    """Controls + live figure. Needs a running kernel; on the static page it shows the initial view."""
-    w_alpha = W.FloatSlider(value=alpha, min=1.05, max=1.95, step=0.05, description="α",
-                            continuous_update=False)
-    w_b = W.Dropdown(options=B_OPTIONS, value=b if b in dict(B_OPTIONS).values() else 0.5, description="b")
-    w_eta = W.SelectionSlider(options=[0.03, 0.02, 0.01, 0.005, 0.003], value=eta if eta in
-                              (0.03, 0.02, 0.01, 0.005, 0.003) else 0.01, description="η", continuous_update=False)
+    """Controls + live figure (needs a running kernel). A valid value off a control's grid or range is
+    added to the grid / widens the range, so the explorer opens at the chapter's parameters."""
+    b_opts = list(B_OPTIONS)
+    if b not in dict(b_opts).values():
+        b_opts = sorted(b_opts + [(f"{b:g}", b)], key=lambda o: -1 if o[1] is None else o[1])
+    etas = sorted(set(ETA_OPTIONS) | {float(eta)}, reverse=True)
+    w_alpha = W.FloatSlider(value=alpha, min=min(1.05, alpha), max=max(1.95, alpha), step=0.05,
+                            description="α", continuous_update=False)
+    w_b = W.Dropdown(options=b_opts, value=b, description="b")
+    w_eta = W.SelectionSlider(options=etas, value=float(eta), description="η", continuous_update=False)
     w_noise = W.Dropdown(options=list(ex.NOISES), value=noise, description="noise")
-    w_x0 = W.FloatSlider(value=x0, min=-1.55, max=1.55, step=0.05, description="x0", continuous_update=False)
+    w_x0 = W.FloatSlider(value=x0, min=min(-1.55, x0), max=max(1.55, x0), step=0.05, description="x0",
+                         continuous_update=False)
     out = W.interactive_output(lambda alpha, b, eta, noise, x0: draw(alpha, b, eta, noise, x0, seed=seed),
                                {"alpha": w_alpha, "b": w_b, "eta": w_eta, "noise": w_noise, "x0": w_x0})
     return W.VBox([W.HBox([w_alpha, w_b, w_eta]), W.HBox([w_noise, w_x0]), out])

@@ -33,7 +33,7 @@ __all__ = ["L_PROJ", "PAPER_CRITICAL_POINTS", "f", "fprime", "fsecond", "critica
 L_PROJ = 1.6
 # As printed in P1 (m2 = -0.66 does not match the printed formula, which gives -0.699).
 PAPER_CRITICAL_POINTS = {"m": (-1.51, -0.66, 0.49, 1.32), "s": (-1.3, 0.2, 0.7)}
-# P1 Fig. 2 toy with three fields: distances m1->s1, s1->m2, m2->s2, s2->m3 (spec 3.3).
+# P1 Fig. 2 toy with three fields: distances m1->s1, s1->m2, m2->s2, s2->m3.
 TOY_FIG2 = {"m": (0.0, 0.8, 2.0), "s": (0.2, 1.7)}
 
 
@@ -163,13 +163,8 @@ def _classes(adj):
     return classes, reach
 
 
-def transition_graph(m, s, b):
-    """Typical transition graph G_b (P1 Def. 1): edge i->j iff l_{i,j} = l*_i.
-
-    Returns dict: l_star, l, adjacency (bool matrix), classes (lists of 0-based indices), absorbing
-    (bool per class), irreducible, widest (indices with l* = max l*).
-    """
-    lstar, l = jump_counts(m, s, b)
+def _graph(lstar, l):
+    """G_b from the jump counts: edge i->j iff l_{i,j} = l*_i (P1 Def. 1), with its communication classes."""
     n = len(lstar)
     adj = np.array([[i != j and l[i, j] == lstar[i] for j in range(n)] for i in range(n)])
     classes, reach = _classes(adj)
@@ -177,6 +172,15 @@ def transition_graph(m, s, b):
     return {"l_star": lstar, "l": l, "adjacency": adj, "classes": classes, "absorbing": absorbing,
             "irreducible": len(classes) == 1, "widest": [i for i in range(n) if lstar[i] == lstar.max()],
             "reach": reach}
+
+
+def transition_graph(m, s, b):
+    """Typical transition graph G_b (P1 Def. 1): edge i->j iff l_{i,j} = l*_i.
+
+    Returns dict: l_star, l, adjacency (bool matrix), classes (lists of 0-based indices), absorbing
+    (bool per class), irreducible, widest (indices with l* = max l*), reach.
+    """
+    return _graph(*jump_counts(m, s, b))
 
 
 # ----------------------------------------------------------------------------- the constants q
@@ -485,14 +489,7 @@ def jump_counts_2d(D, b):
 
 def transition_graph_2d(D, b):
     """G_b for the 2-D landscape: edge i->j iff l_{i,j} = l*_i (same output as `transition_graph`)."""
-    lstar, l = jump_counts_2d(D, b)
-    k = len(lstar)
-    adj = np.array([[i != j and l[i, j] == lstar[i] for j in range(k)] for i in range(k)])
-    classes, reach = _classes(adj)
-    absorbing = [not any(adj[i, j] for i in c for j in range(k) if j not in c) for c in classes]
-    return {"l_star": lstar, "l": l, "adjacency": adj, "classes": classes, "absorbing": absorbing,
-            "irreducible": len(classes) == 1, "widest": [i for i in range(k) if lstar[i] == lstar.max()],
-            "reach": reach}
+    return _graph(*jump_counts_2d(D, b))
 
 
 def untruncated_generator_2d(bm, alpha, n_theta=720, n_u=400):
