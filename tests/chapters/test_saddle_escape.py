@@ -11,6 +11,10 @@ import itertools
 
 import numpy as np
 import pytest
+from pathlib import Path
+
+from sgdlab.book import notebook_parameters
+from sgdlab.chapters._kit import agreement_html
 from scipy import stats
 
 from sgdlab.chapters.saddle_escape import experiments as ex
@@ -184,6 +188,7 @@ def test_eq85_table():
 # ----------------------------------------------------------------------------- validation
 
 GOOD = dict(a=-1.0, a_values=[-0.5, -1.0], lrs=[0.1, 0.2, 0.3], n_runs=100, steps=50, seed=0)
+NOTEBOOK = Path(__file__).resolve().parents[2] / "book" / "saddle_escape.ipynb"
 
 
 @pytest.mark.parametrize("name,value", [
@@ -192,7 +197,7 @@ GOOD = dict(a=-1.0, a_values=[-0.5, -1.0], lrs=[0.1, 0.2, 0.3], n_runs=100, step
     ("n_runs", 10.5), ("steps", 0), ("steps", 100_000), ("seed", -1), ("seed", True)])
 def test_bad_parameters_name_the_parameter(name, value):
     with pytest.raises(ValueError, match=name):
-        ex.validate_parameters(**{**GOOD, name: value})
+        ex.PARAMS.validate({**GOOD, name: value})
 
 
 def test_bad_law_and_lr():
@@ -207,10 +212,61 @@ def test_bad_law_and_lr():
 
 
 def test_list_parameters_may_be_strings():
-    P = ex.validate_parameters(**{**GOOD, "a_values": "[-0.5, -2]", "lrs": "[0.1, 0.2, 0.3]"})
+    P = ex.PARAMS.validate({**GOOD, "a_values": "[-0.5, -2]", "lrs": "[0.1, 0.2, 0.3]"})
     assert P["a_values"] == [-0.5, -2.0] and list(P["lrs"]) == [0.1, 0.2, 0.3]
     with pytest.raises(ValueError, match="a_values"):
-        ex.validate_parameters(**{**GOOD, "a_values": "[-0.5,"})
+        ex.PARAMS.validate({**GOOD, "a_values": "[-0.5,"})
+    with pytest.raises(ValueError, match="a_values"):
+        ex.PARAMS.validate({**GOOD, "a_values": [-0.5, -0.5]})
+
+
+def test_params_match_the_notebook():
+    nb = notebook_parameters(NOTEBOOK)
+    assert list(nb) == [p.name for p in ex.PARAMS]
+    assert ex.PARAMS.defaults() == {k: eval(v) for k, v in nb.items()}
+    assert list(ex.PARAMS.validate()["lrs"]) == ex.DEFAULT_LRS
+
+
+@pytest.mark.parametrize("param", list(ex.PARAMS), ids=lambda p: p.name)
+def test_invalid_values_name_the_parameter(param):
+    for bad in param.invalid_values():
+        with pytest.raises(ValueError, match=rf"^{param.name}: "):
+            ex.PARAMS.validate({param.name: bad})
+
+
+def test_stream_plan_has_no_overlap_at_the_largest_sizes():
+    # largest n_runs with the smallest grid, and a long a_values list (it used to run into the batch
+    # curves' streams from 99 values on)
+    P = ex.PARAMS.validate(dict(a=-1.0, a_values=[-0.01 * (k + 1) for k in range(150)], lrs=[0.1, 0.2, 0.3],
+                                n_runs=10**6, steps=1, seed=2**63 - 1))
+    S = ex.stream_plan(P)
+    assert S.overlaps() == [] and len(S.blocks) == 1 + 150 + 2 * len(ex.BATCH_SIZES)
+    # the offsets the book always used are kept at the defaults (glued values do not move)
+    D = ex.stream_plan(ex.PARAMS.validate())
+    n = 99 * 2000
+    assert D["main"] == 0 and [D[f"family_{k}"] for k in range(5)] == [(1 + k) * n for k in range(5)]
+    assert (D["two_point_B1"], D["gaussian_B1"], D["gaussian_B16"]) == (100 * n, 101 * n, 105 * n)
+
+
+def test_errata_list():
+    from sgdlab.chapters.saddle_escape import ERRATA
+    text = NOTEBOOK.read_text()
+    assert len(ERRATA) >= 5
+    for e in ERRATA:
+        assert set(e) == {"paper", "location", "printed", "correct", "label"}
+        assert e["paper"] == "ziyin2021sgd" and e["label"].startswith("erratum-saddle_escape-")
+        assert f"({e['label']})=" in text
+
+
+def test_mu_is_concave_on_the_unit_interval():
+    # D.2 calls mu convex; its second derivative on (0, 1) is negative (finite differences and closed form)
+    for a in (-0.1, -1.0, -3.0):
+        lr = np.linspace(0.01, 0.99, 99)
+        h = 1e-4
+        d2 = (th.mu(a, lr + h) - 2 * th.mu(a, lr) + th.mu(a, lr - h)) / h ** 2
+        closed = -0.5 * ((1 - lr) ** -2 + (1 - a) ** 2 * (1 + lr * (1 - a)) ** -2)
+        np.testing.assert_allclose(d2, closed, rtol=1e-4)
+        assert np.all(closed < 0)
 
 
 def test_turning_points_find_prop3_optimum_and_gaussian_dip():
@@ -241,6 +297,8 @@ def test_agreement_table_passes_and_can_fail():
     main.gamma[k] += 6.0 * float(th.estimator_se(-1.0, main.lrs[k], main.n_runs, main.steps))
     rows = ex.agreement(main, fam, two, gauss, [1, 4], gd, [0.1, 0.5], eq85)
     assert not rows[0]["passed"]
+    assert "checks agree" in agreement_html(rows)
+    assert len({r.get("group") or r["check"] for r in rows}) <= 12      # claims on the page
 
 
 def test_figures_and_explorer_draw(monkeypatch):
@@ -251,15 +309,24 @@ def test_figures_and_explorer_draw(monkeypatch):
     from sgdlab.chapters.saddle_escape import explorer as wd
     monkeypatch.setattr(plt, "show", lambda *a, **k: None)
     main, fam, two, gauss, gd = _small_chapter(seed=9)
-    pl.running_estimate(main, [0.1, 0.5])
-    pl.rate_family(fam)
-    pl.sgd_vs_gd(main, gd)
-    pl.gamma_star_vs_a(ex.eq85_table([0.01]))
-    pl.gaussian_panels(-1.0, [1, 4], two, gauss)
-    assert "<script" in pl.running_curve_animation(main, n_frames=3)
+    from sgdlab.chapters._kit import FIG_WIDTH, scrubber, use_book_style
+    use_book_style()
+    figs = [pl.running_estimate(main, [0.1, 0.5]), pl.rate_family(fam), pl.sgd_vs_gd(main, gd),
+            pl.gamma_star_vs_a(ex.eq85_table([0.01])), pl.gaussian_panels(-1.0, [1, 4], two, gauss)]
+    for f in figs:                 # the book's column: at most 6.7 in wide, one panel per row here
+        assert f.get_size_inches()[0] <= FIG_WIDTH + 1e-9
+    fig, update, frames = pl.running_curve_scrubber(main, n_frames=3)
+    html = scrubber(fig, update, frames).data
+    assert "<script" in html and "font-awesome" not in html
     curve = wd.draw(-0.5, "gaussian", 4, 20, 200)
     assert curve is not None and np.all(np.isfinite(curve.gamma))
     assert wd.draw(-1.0, "two-point", 1, 5000, 200) is None  # steps beyond the double range: message, no crash
     box = wd.explorer()
     assert len(box.children) == 2
+    # valid parameters off the controls (e.g. -p n_runs 3000, a = -5, steps = 300) build and draw
+    box = wd.explorer(a=-5.0, steps=300, n_runs=3000)
+    ctrl = {c.description: c for col in box.children[0].children for c in col.children}
+    assert ctrl["n_runs"].value == 3000 and ctrl["a"].value == -5.0 and ctrl["steps"].value == 300
+    box = wd.explorer(a=-0.013, n_runs=77)
+    assert {c.description: c for col in box.children[0].children for c in col.children}["a"].value == -0.013
     plt.close("all")

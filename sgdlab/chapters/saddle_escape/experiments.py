@@ -13,25 +13,20 @@ import numpy as np
 
 import sgdlab
 from sgdlab.chapters.saddle_escape import theory as th
-from sgdlab.params import is_int as _is_int, maybe_list as _maybe_list
+from sgdlab.params import integer as _integer, maybe_list as _maybe_list, number as _number
+from sgdlab.chapters._kit import Param, Params, Rows, Streams, fmt
 
-__all__ = ["LAWS", "validate_parameters", "make_data", "theory_curve", "RateCurve",
+__all__ = ["LAWS", "PARAMS", "stream_plan", "BATCH_SIZES", "make_data", "theory_curve", "RateCurve",
            "escape_rate_curve", "gd_rate_core", "eq85_table"]
 
 LAWS = ("two-point", "gaussian")
-
-
-def _finite_number(name, v):
-    if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)) or not math.isfinite(v):
-        raise ValueError(f"{name}: must be a finite number, got {v!r}")
-    return float(v)
 
 
 def validate_lrs(lrs, name="lrs"):
     lrs = _maybe_list(name, lrs)
     if not isinstance(lrs, (list, tuple, np.ndarray)) or len(lrs) < 3:
         raise ValueError(f"{name}: must be a list of at least 3 learning rates, got {lrs!r}")
-    arr = np.array([_finite_number(name, v) for v in lrs])
+    arr = np.array([_number(name, v) for v in lrs])
     if np.any(arr <= 0) or np.any(arr >= 1):
         raise ValueError(f"{name}: every learning rate must lie in the open interval (0, 1) "
                          "(gamma = mu only for lr < 1, and mu(1) = -inf)")
@@ -40,30 +35,58 @@ def validate_lrs(lrs, name="lrs"):
     return arr
 
 
-def validate_parameters(a, a_values, lrs, n_runs, steps, seed):
-    """Check the papermill parameters of the chapter; ValueError naming the parameter."""
-    a = _finite_number("a", a)
-    a_values = _maybe_list("a_values", a_values)
-    if a >= 0:
-        raise ValueError(f"a: must be < 0 (w = 0 is a maximum of the expected loss only for a < 0), got {a}")
-    if not isinstance(a_values, (list, tuple)) or len(a_values) < 1:
-        raise ValueError(f"a_values: must be a non-empty list of negative numbers, got {a_values!r}")
-    av = [_finite_number("a_values", v) for v in a_values]
-    if any(v >= 0 for v in av):
-        raise ValueError(f"a_values: every value must be < 0, got {a_values!r}")
+DEFAULT_LRS = [round(0.01 * k, 2) for k in range(1, 100)]
+
+
+def _extra(v):
+    """Cross-parameter checks: lrs increasing (>= 3 points), a_values distinct, the double range, the budget."""
+    lrs = validate_lrs(v["lrs"])
+    av = [float(x) for x in v["a_values"]]
     if len(set(av)) != len(av):
-        raise ValueError(f"a_values: values must be distinct, got {a_values!r}")
-    lrs = validate_lrs(lrs)
-    if not _is_int(n_runs) or n_runs < 2:
-        raise ValueError(f"n_runs: must be an integer >= 2, got {n_runs!r}")
-    if not _is_int(steps) or steps < 1:
-        raise ValueError(f"steps: must be an integer >= 1, got {steps!r}")
-    if not _is_int(seed) or not 0 <= seed < 2 ** 63:
-        raise ValueError(f"seed: must be an integer in [0, 2**63), got {seed!r}")
-    _check_float_range(min(av + [a]), lrs, steps, "steps")
-    if len(lrs) * (len(av) + 1) * n_runs * steps > 3e9:
+        raise ValueError(f"a_values: values must be distinct, got {v['a_values']!r}")
+    _check_float_range(min(av + [v["a"]]), lrs, v["steps"], "steps")
+    if len(lrs) * (len(av) + 1) * v["n_runs"] * v["steps"] > 3e9:
         raise ValueError("n_runs: n_runs * steps * len(lrs) * (len(a_values) + 1) exceeds 3e9 updates")
-    return dict(a=a, a_values=av, lrs=lrs, n_runs=int(n_runs), steps=int(steps), seed=int(seed))
+    return dict(a_values=av, lrs=lrs)
+
+
+PARAMS = Params(
+    Param("a", -1.0, "float", "curvature parameter of the main curve: x ∈ {1, a − 1}, E x = a/2",
+          hi=0.0, hi_open=True, why="w = 0 is a maximum of the expected loss only for a < 0"),
+    Param("a_values", [-0.1, -0.25, -0.5, -1.0, -2.0], "list", "values of a for the family of curves "
+          "(the paper's Fig. 2 right); distinct", hi=0.0, hi_open=True),
+    Param("lrs", DEFAULT_LRS, "list", "learning-rate grid (default 0.01, 0.02, …, 0.99): at least 3 points, "
+          "strictly increasing", lo=0.0, hi=1.0, lo_open=True, hi_open=True,
+          why="γ = μ only for λ < 1, and μ(1) = −∞"),
+    Param("n_runs", 2000, "int", "independent runs per learning rate (paper: 2000)", lo=2, hi=10**6),
+    Param("steps", 50, "int", "steps per run (paper, Section 6.2: the first 50 steps)", lo=1, hi=10**4),
+    Param("seed", 0, "int", "seed of the core's random streams", lo=0, hi=2**63 - 1),
+    extra=_extra)
+
+BATCH_SIZES = (1, 4, 16)
+
+
+def params_table_html():
+    """The kit's parameter table, with the 99-point default grid of `lrs` written as a range."""
+    html = PARAMS.table_html()
+    return html.replace(repr(DEFAULT_LRS), "0.01, 0.02, …, 0.99 (99 values)")
+
+
+def stream_plan(P):
+    """Disjoint blocks of random streams: one block of len(lrs) * n_runs streams per simulated curve.
+
+    The offsets the book always used are kept where they are free (main curve at 0, family curve k at
+    (1 + k) blocks, the batch/Gaussian curves from block 100 on); with 99 or more values of a_values
+    the family used to run into the batch curves' streams, and such blocks now move."""
+    S = Streams()
+    n = len(P["lrs"]) * P["n_runs"]
+    S.take("main", n, at=0)
+    for k in range(len(P["a_values"])):
+        S.take(f"family_{k}", n, at=(1 + k) * n)
+    for k, B in enumerate(BATCH_SIZES):
+        S.take(f"two_point_B{B}", n, at=(100 + 2 * k) * n)
+        S.take(f"gaussian_B{B}", n, at=(100 + 2 * k + 1) * n)
+    return S
 
 
 def _check_float_range(a, lrs, steps, name):
@@ -85,8 +108,7 @@ def make_data(a, law="two-point", batch_size=1):
     """
     if law not in LAWS:
         raise ValueError(f"law: must be one of {LAWS}, got {law!r}")
-    if not _is_int(batch_size) or batch_size < 1:
-        raise ValueError(f"batch_size: must be an integer >= 1, got {batch_size!r}")
+    batch_size = _integer("batch_size", batch_size, 1)
     if law == "two-point":
         return sgdlab.TwoPoint(a), int(batch_size), f"two-point, B={batch_size}"
     m, s = th.gaussian_batch_law(a, batch_size)
@@ -130,12 +152,10 @@ def escape_rate_curve(a, lrs, *, n_runs=2000, steps=50, seed=0, law="two-point",
     snapshotted to give the running estimate (1/t) ln|w_t/w_0| (Fig. 6); by telescoping it equals
     the Eq. 9 sum (1/t) sum_i ln|w_i/w_{i-1}| exactly.
     """
-    a = _finite_number("a", a)
+    a = _number("a", a)
     lrs = validate_lrs(lrs)
-    if not _is_int(n_runs) or n_runs < 2:
-        raise ValueError(f"n_runs: must be an integer >= 2, got {n_runs!r}")
-    if not _is_int(steps) or steps < 1:
-        raise ValueError(f"steps: must be an integer >= 1, got {steps!r}")
+    n_runs = _integer("n_runs", n_runs, 2)
+    steps = _integer("steps", steps, 1)
     data, B, desc = make_data(a, law, batch_size)
     if law == "two-point":
         _check_float_range(a, lrs, steps, "steps")
@@ -170,7 +190,7 @@ def escape_rate_curve(a, lrs, *, n_runs=2000, steps=50, seed=0, law="two-point",
 
 def gd_rate_core(a, lrs, steps=50):
     """GD's rate (1/t) ln|w_t/w_0| measured in the core (optimizer="gd", exact expected gradient)."""
-    a = _finite_number("a", a)
+    a = _number("a", a)
     lrs = validate_lrs(lrs)
     out = np.empty(len(lrs))
     for i, lr in enumerate(lrs):
@@ -193,23 +213,27 @@ def eq85_table(eps_values):
 
 # ----------------------------------------------------------------------------- chapter drivers
 
-def family_curves(a_values, lrs, *, n_runs, steps, seed, first_block=1):
-    """gamma(lr) for each a in a_values; curve k uses stream block first_block + k (independent)."""
+def family_curves(a_values, lrs, *, n_runs, steps, seed, first_block=1, streams=None):
+    """gamma(lr) for each a in a_values; curve k uses stream block first_block + k (independent), or
+    the block `streams[f"family_{k}"]` of a `stream_plan`."""
     n = len(lrs) * n_runs
     return [escape_rate_curve(a, lrs, n_runs=n_runs, steps=steps, seed=seed,
-                              stream_base=(first_block + k) * n)
+                              stream_base=streams[f"family_{k}"] if streams is not None else (first_block + k) * n)
             for k, a in enumerate(a_values)]
 
 
-def law_comparison(a, batch_sizes, lrs, *, n_runs, steps, seed, first_block=100):
-    """For each B: the two-point batch-B curve and the Gaussian N(a/2, (2-a)^2/(4B)) curve."""
+def law_comparison(a, batch_sizes, lrs, *, n_runs, steps, seed, first_block=100, streams=None):
+    """For each B: the two-point batch-B curve and the Gaussian N(a/2, (2-a)^2/(4B)) curve (stream blocks
+    from first_block on, or `streams[f"two_point_B{B}"]`, `streams[f"gaussian_B{B}"]`)."""
     n = len(lrs) * n_runs
     two, gauss = [], []
     for k, B in enumerate(batch_sizes):
+        b2 = streams[f"two_point_B{B}"] if streams is not None else (first_block + 2 * k) * n
+        bg = streams[f"gaussian_B{B}"] if streams is not None else (first_block + 2 * k + 1) * n
         two.append(escape_rate_curve(a, lrs, n_runs=n_runs, steps=steps, seed=seed, law="two-point",
-                                     batch_size=B, stream_base=(first_block + 2 * k) * n))
+                                     batch_size=B, stream_base=b2))
         gauss.append(escape_rate_curve(a, lrs, n_runs=n_runs, steps=steps, seed=seed, law="gaussian",
-                                       batch_size=B, stream_base=(first_block + 2 * k + 1) * n))
+                                       batch_size=B, stream_base=bg))
     return two, gauss
 
 
@@ -234,79 +258,75 @@ def _argmax_check(curve, se_theory, z):
 
 
 def agreement(main, family, two, gauss, batch_sizes, gd_core, lrs_show, eq85_rows, family_p=1e-4):
-    """The chapter's agreement table: list of dicts (check, simulation, theory, criterion, pass).
+    """The chapter's agreement rows {check, theory, simulation, tolerance, passed[, group]}.
 
-    Each row is a simultaneous test of its points at level family_p / n_rows (Bonferroni), so a
-    correct implementation fails the whole table with probability < family_p. SEs of two-point
-    estimates are exact (`estimator_se`); others are the sample SE over runs.
+    Each statistical claim is a simultaneous test of its points at level family_p / n_claims
+    (Bonferroni), so a correct implementation fails the whole table with probability < family_p. SEs of
+    two-point estimates are exact (`estimator_se`); others are the sample SE over runs. The argmax and
+    max of a curve are checked against the rigorous set `theory.argmax_tolerances`.
     """
     n_rows = 10 + len(family)
     p_row = family_p / n_rows
-    rows = []
-
-    def add(check, sim, theory, criterion, ok):
-        rows.append(dict(check=check, simulation=sim, theory=theory, criterion=criterion, passed=bool(ok)))
-
+    R = Rows()
     a, lrs = main.a, main.lrs
     mu = th.mu(a, lrs)
     se = th.estimator_se(a, lrs, main.n_runs, main.steps)
     z = th.bonferroni_z(len(lrs), p_row)
     zs = np.abs(main.gamma - mu) / se
-    add(f"γ̂(λ) = μ(λ) on all {len(lrs)} λ, a = {a:g}", f"max |γ̂−μ| = {np.max(np.abs(main.gamma - mu)):.2e}",
-        "0", f"max |γ̂−μ|/SE = {zs.max():.2f} ≤ {z:.2f}", zs.max() <= z)
+    R.bound(f"γ̂(λ) = μ(λ) at all {len(lrs)} learning rates (a = {fmt(a)})", "0 SE", f"max {fmt(zs.max(), 3)} SE",
+            zs.max() <= z, f"≤ {fmt(z, 3)} SE (Bonferroni)")
     lr_hat, g_hat, tol, ok_lr, ok_g = _argmax_check(main, se, z)
-    add(f"argmax λ̂*, a = {a:g}", f"{lr_hat:.3f}", f"λ* = {tol['lr_star']:.4f}",
-        f"λ̂* ∈ [{tol['lr_lo']:.2f}, {tol['lr_hi']:.2f}] (plausible argmax set)", ok_lr)
-    add(f"max γ̂*, a = {a:g}", f"{g_hat:.5f}", f"γ* = {tol['gamma_star']:.5f}",
-        f"γ̂* ∈ [{tol['gamma_lo']:.5f}, {tol['gamma_hi']:.5f}]", ok_g)
+    R.bound(f"argmax λ̂* of the simulated curve (a = {fmt(a)})", tol["lr_star"], lr_hat, ok_lr,
+            f"in [{fmt(tol['lr_lo'], 3)}, {fmt(tol['lr_hi'], 3)}]")
+    R.bound(f"max γ̂* of the simulated curve (a = {fmt(a)})", tol["gamma_star"], g_hat, ok_g,
+            f"in [{fmt(tol['gamma_lo'], 3)}, {fmt(tol['gamma_hi'], 3)}]")
     for c in family:
         sec = th.estimator_se(c.a, c.lrs, c.n_runs, c.steps)
         muc = th.mu(c.a, c.lrs)
         zc = np.abs(c.gamma - muc) / sec
         zz = th.bonferroni_z(len(c.lrs), p_row)
         lh, gh, tl, okl, okg = _argmax_check(c, sec, zz)
-        add(f"family a = {c.a:g}: curve, λ̂*, γ̂*",
-            f"max z = {zc.max():.2f}; λ̂* = {lh:.2f}; γ̂* = {gh:.5f}",
-            f"λ* = {tl['lr_star']:.4f}; γ* = {tl['gamma_star']:.5f}",
-            f"z ≤ {zz:.2f}; λ̂* ∈ [{tl['lr_lo']:.2f}, {tl['lr_hi']:.2f}]; "
-            f"γ̂* ∈ [{tl['gamma_lo']:.5f}, {tl['gamma_hi']:.5f}]",
-            zc.max() <= zz and okl and okg)
+        R.bound(f"a = {fmt(c.a)}: curve, λ̂* = {fmt(lh, 3)}, γ̂* = {fmt(gh, 3)}",
+                f"λ* = {fmt(tl['lr_star'], 3)}, γ* = {fmt(tl['gamma_star'], 3)}",
+                f"max {fmt(zc.max(), 3)} SE", zc.max() <= zz and okl and okg,
+                f"≤ {fmt(zz, 3)} SE; λ̂* in [{fmt(tl['lr_lo'], 2)}, {fmt(tl['lr_hi'], 2)}]; "
+                f"γ̂* in [{fmt(tl['gamma_lo'], 3)}, {fmt(tl['gamma_hi'], 3)}]",
+                group="Family of curves (Fig. 2 right): γ̂ = μ, argmax and max")
     # Fig. 6: running estimate at every t for the shown lrs
     idx = [int(np.argmin(np.abs(lrs - x))) for x in lrs_show]
     t = np.arange(1, main.steps + 1)
     se_t = th.estimator_se(a, lrs[idx][:, None], main.n_runs, t[None, :])
     zr = np.abs(main.running[idx, 1:] - mu[idx][:, None]) / se_t
     zzr = th.bonferroni_z(zr.size, p_row)
-    add(f"Fig. 6: running estimate = μ at every t ≤ {main.steps}", f"max z = {zr.max():.2f}", "μ(λ) for all t",
-        f"max z ≤ {zzr:.2f} (Bonferroni over {zr.size} points)", zr.max() <= zzr)
+    R.bound(f"Fig. 6: running estimate = μ at every t ≤ {main.steps}", "0 SE", f"max {fmt(zr.max(), 3)} SE",
+            zr.max() <= zzr, f"≤ {fmt(zzr, 3)} SE ({zr.size} points)")
     # Prop. 3 and Eq. 85 against brute-force numerics
     errs = [abs(th.numerical_optimum(c.a)[1] - float(th.optimal_rate(c.a))) / float(th.optimal_rate(c.a))
             for c in family]
-    add("Prop. 3: γ* closed form vs numerical max of μ over (0,1)", f"max rel. err = {max(errs):.1e}",
-        "ln((2−a)/(2√(1−a)))", "< 1e-9", max(errs) < 1e-9)
+    R.bound("Prop. 3: γ* closed form vs numerical maximum of μ over (0, 1)", "ln((2−a)/(2√(1−a)))",
+            f"rel. difference {fmt(max(errs), 2)}", max(errs) < 1e-9, "< 10⁻⁹")
     e85 = max(r["rel_err"] for r in eq85_rows)
-    add("Eq. 85: largest |a| with γ* ≤ ε, formula vs root-finding", f"max rel. err = {e85:.1e}",
-        "2|−e^ε√(e^{2ε}−1) − e^{2ε} + 1|", "< 1e-9", e85 < 1e-9)
+    R.bound("Eq. 85: largest |a| with γ* ≤ ε, formula vs root-finding", "2|−e^ε√(e^{2ε}−1) − e^{2ε} + 1|",
+            f"rel. difference {fmt(e85, 2)}", e85 < 1e-9, "< 10⁻⁹")
     # other laws: sample SE
     zl = []
     for c2, cg, B in zip(two, gauss, batch_sizes):
         for c, law in ((c2, "two-point"), (cg, "gaussian")):
             zl.append(float(np.max(np.abs(c.gamma - theory_curve(c.a, c.lrs, law, B)) / c.se)))
     zzl = th.bonferroni_z(2 * len(batch_sizes) * len(lrs), p_row)
-    add(f"batch B ∈ {list(batch_sizes)}: two-point (binomial) and Gaussian (series) curves",
-        f"max z = {max(zl):.2f}", "exact μ_B(λ)", f"max z ≤ {zzl:.2f}", max(zl) <= zzl)
+    R.bound(f"batch B ∈ {{{', '.join(str(b) for b in batch_sizes)}}}: two-point and Gaussian curves = exact μ_B(λ)",
+            "0 SE", f"max {fmt(max(zl), 3)} SE", max(zl) <= zzl, f"≤ {fmt(zzl, 3)} SE")
     qd = 0.0
     for B in batch_sizes:
         m, s = th.gaussian_batch_law(a, B)
         sub = lrs[::7]
         qd = max(qd, float(np.max(np.abs(th.mu_gaussian_series(m, s, sub) - th.mu_gaussian_quadrature(m, s, sub)))))
-    add("Gaussian μ: series vs quadrature (quadratic.mu_gaussian)", f"max |Δ| = {qd:.1e}", "identical", "< 1e-8",
-        qd < 1e-8)
+    R.bound("Gaussian μ: series vs quadrature", "identical", f"max |Δ| = {fmt(qd, 2)}", qd < 1e-8, "< 10⁻⁸")
     gd_err = float(np.max(np.abs(gd_core - th.gd_rate(a, lrs))))
-    add("GD in the core vs ln(1 − λa/2)", f"max |Δ| = {gd_err:.1e}", "exact", "< 1e-12", gd_err < 1e-12)
+    R.bound("GD in the core vs ln(1 − λa/2)", "exact", f"max |Δ| = {fmt(gd_err, 2)}", gd_err < 1e-12, "< 10⁻¹²")
     n_div = int(main.n_diverged.sum() + sum(c.n_diverged.sum() for c in family + list(two) + list(gauss)))
-    add("diverged runs (all simulations)", f"{n_div}", "0", "= 0", n_div == 0)
-    return rows
+    R.bound("diverged runs (all simulations)", 0, n_div, n_div == 0, "= 0")
+    return R.rows
 
 
 def law_summary(a_values, batch_sizes, n_grid=400):

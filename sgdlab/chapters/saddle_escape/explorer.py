@@ -25,7 +25,7 @@ def draw(a, law, batch_size, steps, n_runs, seed=0):
         return None
     lr_fine = np.linspace(2e-3, 0.998, 500)
     mu = ex.theory_curve(a, lr_fine, law, batch_size)
-    fig, ax = plt.subplots(figsize=(7, 4.2))
+    fig, ax = plt.subplots(figsize=(6.7, 4.2))
     ax.plot(lr_fine, mu, "k-", lw=1.4, label="theory μ(λ)")
     ax.errorbar(curve.lrs, curve.gamma, yerr=2 * curve.se, fmt="o", ms=3, color="C0",
                 elinewidth=0.8, label=f"simulated ({curve.meta['data']}, ±2 SE)")
@@ -50,13 +50,17 @@ def draw(a, law, batch_size, steps, n_runs, seed=0):
 
 def explorer(a=-1.0, law="two-point", batch_size=1, steps=50, n_runs=2000, seed=0):
     """Controls + live figure. Needs a running kernel; on the static page it shows the initial view."""
-    w_a = W.FloatSlider(value=a, min=-3.0, max=-0.02, step=0.01, description="a",
-                        continuous_update=False, readout_format=".2f")
+    # any valid parameter value works: ranges and option lists are extended to include it
+    a = float(a)
+    w_a = W.FloatSlider(value=a, min=min(-3.0, a), max=max(-0.02, a), step=0.001, description="a",
+                        continuous_update=False, readout_format=".3f")
     w_law = W.Dropdown(options=list(ex.LAWS), value=law, description="data law")
-    w_b = W.Dropdown(options=[1, 2, 4, 8, 16, 64], value=batch_size, description="batch B")
-    w_steps = W.IntSlider(value=steps, min=1, max=200, step=1, description="steps",
+    w_b = W.Dropdown(options=sorted({1, 2, 4, 8, 16, 64, int(batch_size)}), value=int(batch_size),
+                     description="batch B")
+    w_steps = W.IntSlider(value=int(steps), min=1, max=max(200, int(steps)), step=1, description="steps",
                           continuous_update=False)
-    w_runs = W.Dropdown(options=[200, 500, 1000, 2000, 5000, 10000], value=n_runs, description="n_runs")
+    w_runs = W.Dropdown(options=sorted({200, 500, 1000, 2000, 5000, 10000, int(n_runs)}), value=int(n_runs),
+                        description="n_runs")
     out = W.interactive_output(
         lambda a, law, batch_size, steps, n_runs: draw(a, law, batch_size, steps, n_runs, seed),
         dict(a=w_a, law=w_law, batch_size=w_b, steps=w_steps, n_runs=w_runs))

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib import animation
+
+from sgdlab.chapters._kit import FIG_WIDTH
 
 from sgdlab.chapters.saddle_escape import experiments as ex
 from sgdlab.chapters.saddle_escape import theory as th
@@ -18,7 +19,7 @@ def _colors(n):
 def running_estimate(curve, lrs_show, ax=None):
     """Fig. 6: running Eq. 9 estimate (1/t) sum ln|w_i/w_{i-1}| against t, 95% band, mu dashed."""
     if ax is None:
-        _, ax = plt.subplots(figsize=(7, 4.2))
+        _, ax = plt.subplots(figsize=(FIG_WIDTH, 4.4))
     t = np.arange(curve.steps + 1)
     for c, lr in zip(_colors(len(lrs_show)), lrs_show):
         i = int(np.argmin(np.abs(curve.lrs - lr)))
@@ -30,22 +31,30 @@ def running_estimate(curve, lrs_show, ax=None):
     ax.axhline(0, color="grey", lw=0.5)
     ax.set_xlabel("step t")
     ax.set_ylabel("running estimate of γ (per step)")
-    ax.set_title(f"Eq. 9 estimate against t, a = {curve.a:g}, {curve.n_runs} runs (band: 95% CI)")
-    ax.legend(fontsize=8, loc="lower right")
-    return ax
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2, frameon=False)
+    return ax.figure
 
 
 def rate_family(curves, ylim_bottom=None, ax=None):
-    """Fig. 2 right: simulated gamma(lr) for several a (error bars = 2 SE), exact mu lines, optima marked."""
+    """Fig. 2 right: simulated gamma(lr) for several a (error bars = 2 SE), exact mu lines, optima marked.
+    A second panel below zooms on the curves with |a| <= 0.3, whose peaks are invisible at the main scale."""
+    small = [c for c in curves if abs(c.a) <= 0.3]
     if ax is None:
-        _, ax = plt.subplots(figsize=(7.5, 4.8))
+        if small:
+            fig, (ax, ins) = plt.subplots(2, 1, figsize=(FIG_WIDTH, 8.2), height_ratios=(1.4, 1))
+        else:
+            fig, ax = plt.subplots(figsize=(FIG_WIDTH, 5.6))
+            ins = None
+    else:
+        ins = None
     lr_fine = np.linspace(1e-3, 0.999, 1000)
     tops = []
-    for c, curve in zip(_colors(len(curves)), curves):
+    colors = _colors(len(curves))
+    for c, curve in zip(colors, curves):
         a = curve.a
         ax.plot(lr_fine, th.mu(a, lr_fine), color=c, lw=1.4)
-        ax.errorbar(curve.lrs, curve.gamma, yerr=2 * curve.se, fmt="o", ms=2.5, color=c,
-                    elinewidth=0.8, label=f"a = {a:g}")
+        ax.errorbar(curve.lrs, curve.gamma, yerr=2 * curve.se, fmt="o", ms=3, color=c,
+                    elinewidth=0.8, label=f"a = {a:g} (simulated ±2 SE)")
         ls, gs = float(th.optimal_lr(a)), float(th.optimal_rate(a))
         ax.plot(ls, gs, marker="*", ms=13, color=c, mec="k", mew=0.6, zorder=5)
         k = int(np.argmax(curve.gamma))
@@ -60,36 +69,36 @@ def rate_family(curves, ylim_bottom=None, ax=None):
     ax.set_xlim(0, 1)
     ax.set_xlabel("learning rate λ")
     ax.set_ylabel("escape rate γ (per step)")
-    ax.set_title("SGD: escape rate is not monotone in λ")
-    ax.legend(fontsize=8, ncol=2, loc="lower left")
-    small = [c for c in curves if abs(c.a) <= 0.3]
-    if small:  # zoom on the smallest |a|, whose peaks are invisible at the main scale
-        ins = ax.inset_axes([0.62, 0.55, 0.36, 0.36])
+    if ins is not None:
         amax = max(abs(c.a) for c in small)
         g_top = float(th.optimal_rate(-amax))
-        for c, curve in zip(_colors(len(curves)), curves):
+        for c, curve in zip(colors, curves):
             if abs(curve.a) > 0.3:
                 continue
-            ins.plot(lr_fine, th.mu(curve.a, lr_fine), color=c, lw=1.2)
-            ins.errorbar(curve.lrs, curve.gamma, yerr=2 * curve.se, fmt="o", ms=2, color=c, elinewidth=0.6)
-            ins.plot(th.optimal_lr(curve.a), th.optimal_rate(curve.a), "*", ms=10, color=c, mec="k", mew=0.5)
-        ins.axhline(0, color="grey", lw=0.5)
+            ins.plot(lr_fine, th.mu(curve.a, lr_fine), color=c, lw=1.3)
+            ins.errorbar(curve.lrs, curve.gamma, yerr=2 * curve.se, fmt="o", ms=3, color=c, elinewidth=0.7)
+            ins.plot(th.optimal_lr(curve.a), th.optimal_rate(curve.a), "*", ms=12, color=c, mec="k", mew=0.5)
+            k = int(np.argmax(curve.gamma))
+            ins.plot(curve.lrs[k], curve.gamma[k], marker="D", ms=7, mfc="none", mec=c, mew=1.5, zorder=5)
+        ins.axhline(0, color="grey", lw=0.6)
         ins.set_xlim(0, 2.2 * float(th.optimal_lr(-amax)))
         ins.set_ylim(-1.5 * g_top, 1.6 * g_top)
-        ins.set_title(f"zoom: |a| ≤ {amax:g}", fontsize=8)
-        ins.tick_params(labelsize=7)
-    return ax
+        ins.set_xlabel("learning rate λ (zoom on |a| ≤ 0.3)")
+        ins.set_ylabel("escape rate γ (per step)")
+    h, l = ax.get_legend_handles_labels()
+    ax.figure.legend(h, l, loc="outside lower center", ncol=2, frameon=False, fontsize=10)
+    return ax.figure
 
 
 def sgd_vs_gd(curve, gd_core, ax=None):
     """SGD's gamma(lr) against GD's rate ln|1 - lr a/2| (lines: theory; markers: the core)."""
     if ax is None:
-        _, ax = plt.subplots(figsize=(6, 4.2))
+        _, ax = plt.subplots(figsize=(FIG_WIDTH, 4.4))
     a = curve.a
     lr_fine = np.linspace(1e-3, 0.999, 1000)
     ax.plot(lr_fine, th.gd_rate(a, lr_fine), color="C3", lw=1.5, label="GD theory ln(1 − λa/2)")
-    ax.plot(curve.lrs[::3], gd_core[::3], "s", ms=3.5, color="C3", label="GD in the core")
-    ax.plot(lr_fine, th.mu(a, lr_fine), color="C0", lw=1.5, label="SGD theory μ(λ)")
+    ax.plot(curve.lrs[::3], gd_core[::3], "s", ms=4, mfc="none", color="C3", label="GD in the core")
+    ax.plot(lr_fine, th.mu(a, lr_fine), color="C0", lw=1.5, ls="--", label="SGD theory μ(λ)")
     ax.errorbar(curve.lrs, curve.gamma, yerr=2 * curve.se, fmt="o", ms=2.5, color="C0",
                 elinewidth=0.8, label="SGD simulated (±2 SE)")
     ax.axhline(0, color="grey", lw=0.6)
@@ -98,15 +107,14 @@ def sgd_vs_gd(curve, gd_core, ax=None):
     ax.set_xlim(0, 1)
     ax.set_xlabel("learning rate λ")
     ax.set_ylabel("escape rate (per step)")
-    ax.set_title(f"a = {a:g}: GD speeds up with λ, SGD does not")
-    ax.legend(fontsize=8, loc="lower left")
-    return ax
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2, frameon=False)
+    return ax.figure
 
 
 def gamma_star_vs_a(eq85_rows, a_sim=None, gamma_sim=None, ax=None):
     """Prop. 3: gamma* against |a| (log-log) with the Eq. 85 thresholds for a few eps."""
     if ax is None:
-        _, ax = plt.subplots(figsize=(7, 4.5))
+        _, ax = plt.subplots(figsize=(FIG_WIDTH, 5.4))
     absa = np.logspace(-3, np.log10(5), 400)
     ax.loglog(absa, th.optimal_rate(-absa), "k-", lw=1.6, label=r"$\gamma^*=\ln\frac{2-a}{2\sqrt{1-a}}$")
     ax.loglog(absa, absa ** 2 / 8, "k:", lw=1, label=r"small-$|a|$ limit $a^2/8$")
@@ -120,50 +128,47 @@ def gamma_star_vs_a(eq85_rows, a_sim=None, gamma_sim=None, ax=None):
                     label="simulated max of γ(λ) (±2 SE)")
     ax.set_xlabel("|a|  (a < 0: curvature of the maximum)")
     ax.set_ylabel("best escape rate γ* (per step)")
-    ax.set_title("No learning rate escapes fast when a → 0⁻")
-    ax.legend(fontsize=8, loc="upper left")
-    return ax
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2, frameon=False, fontsize=10)
+    return ax.figure
 
 
 def gaussian_panels(a, batch_sizes, curves_two, curves_gauss, gd_lr=None):
-    """Two-point batch-B law vs Gaussian N(a/2, (2-a)^2/(4B)): simulation markers, exact lines, GD dashed."""
-    fig, axes = plt.subplots(1, len(batch_sizes), figsize=(4.2 * len(batch_sizes), 3.9), sharey=False)
+    """Two-point batch-B law vs Gaussian N(a/2, (2-a)^2/(4B)): simulation markers, exact lines, GD dashed.
+    One panel per batch size, stacked (one panel per row, the column's width)."""
+    n = len(batch_sizes)
+    fig, axes = plt.subplots(n, 1, figsize=(FIG_WIDTH, 2.6 * n + 1.0), sharex=True)
     axes = np.atleast_1d(axes)
     lr_fine = np.linspace(2e-3, 0.998, 500)
     for ax, B, c2, cg in zip(axes, batch_sizes, curves_two, curves_gauss):
         ax.plot(lr_fine, ex.theory_curve(a, lr_fine, "two-point", B), color="C0", lw=1.4,
                 label="two-point, exact")
-        ax.errorbar(c2.lrs, c2.gamma, yerr=2 * c2.se, fmt="o", ms=2.5, color="C0", elinewidth=0.7,
-                    label="two-point, simulated")
-        ax.plot(lr_fine, ex.theory_curve(a, lr_fine, "gaussian", B), color="C1", lw=1.4,
-                label="Gaussian, series/quadrature")
-        ax.errorbar(cg.lrs, cg.gamma, yerr=2 * cg.se, fmt="s", ms=2.5, color="C1", elinewidth=0.7,
-                    label="Gaussian, simulated")
+        ax.errorbar(c2.lrs, c2.gamma, yerr=2 * c2.se, fmt="o", ms=3, color="C0", elinewidth=0.7,
+                    label="two-point, simulated (±2 SE)")
+        ax.plot(lr_fine, ex.theory_curve(a, lr_fine, "gaussian", B), color="C1", lw=1.4, ls="-.",
+                label="Gaussian, exact series")
+        ax.errorbar(cg.lrs, cg.gamma, yerr=2 * cg.se, fmt="s", ms=3, mfc="none", color="C1", elinewidth=0.7,
+                    label="Gaussian, simulated (±2 SE)")
         ax.plot(lr_fine, th.gd_rate(a, lr_fine), "k--", lw=1, label="GD ln(1 − λa/2)")
         ax.axhline(0, color="grey", lw=0.6)
         top = float(np.max(th.gd_rate(a, lr_fine)))
         ax.set_ylim(-0.5 * top, 1.1 * top)
         ax.set_xlim(0, 1)
-        ax.set_xlabel("learning rate λ")
-        ax.set_title(f"batch B = {B}")
-    axes[0].set_ylabel("escape rate γ (per step)")
+        ax.set_ylabel("γ (per step)")
+        ax.text(0.02, 0.92, f"batch B = {B}", transform=ax.transAxes, va="top")
+    axes[-1].set_xlabel("learning rate λ")
     handles, labels = axes[0].get_legend_handles_labels()
-    fig.suptitle(f"a = {a:g}: two-point data vs Gaussian data with the same mean and variance")
-    fig.tight_layout(rect=(0, 0.1, 1, 1))
-    fig.legend(handles, labels, loc="lower center", ncol=5, fontsize=8, frameon=False)
+    fig.legend(handles, labels, loc="outside lower center", ncol=2, frameon=False, fontsize=10)
     return fig
 
 
-def running_curve_animation(curve, n_frames=12, dpi=70):
-    """Kernel-free scrubber: the simulated gamma(lr) curve (with 95% band) as t grows, vs mu(lr).
-
-    Frames at roughly geometric t from 1 to curve.steps. Returns the HTML of `to_jshtml()`.
-    """
+def running_curve_scrubber(curve, n_frames=12):
+    """(fig, update, frames) for the kit's `scrubber`: the simulated gamma(lr) curve (with 95% band) as
+    t grows, against mu(lr). Frames at roughly geometric t from 1 to curve.steps."""
     ts = np.unique(np.geomspace(1, curve.steps, n_frames).round().astype(int))
-    fig, ax = plt.subplots(figsize=(6.4, 3.8), dpi=dpi)
+    fig, ax = plt.subplots(figsize=(FIG_WIDTH, 3.9))
     lr_fine = np.linspace(1e-3, 0.999, 600)
     ax.plot(lr_fine, th.mu(curve.a, lr_fine), "k-", lw=1.3, label="theory μ(λ)")
-    line, = ax.plot([], [], "o-", ms=2, lw=0.8, color="C0", label="simulated estimate at step t")
+    line, = ax.plot([], [], "o", ms=3, color="C0", label="simulated estimate at step t (95 % band)")
     band = [ax.fill_between(curve.lrs, 0 * curve.lrs, 0 * curve.lrs, color="C0", alpha=0.2)]
     g = float(th.optimal_rate(curve.a))
     ax.set_ylim(-4 * g, 2.5 * g)
@@ -171,19 +176,17 @@ def running_curve_animation(curve, n_frames=12, dpi=70):
     ax.axhline(0, color="grey", lw=0.6)
     ax.set_xlabel("learning rate λ")
     ax.set_ylabel("estimate of γ (per step)")
-    ax.legend(fontsize=8, loc="lower left")
+    ax.legend(loc="lower left")
     title = ax.set_title("")
 
-    def draw(k):
+    def update(k):
         t = ts[k]
         m, s = curve.running[:, t], curve.running_se[:, t]
         line.set_data(curve.lrs, m)
         band[0].remove()
         band[0] = ax.fill_between(curve.lrs, m - Z95 * s, m + Z95 * s, color="C0", alpha=0.2, lw=0)
-        title.set_text(f"a = {curve.a:g}, step t = {t} ({curve.n_runs} runs, band: 95% CI)")
+        title.set_text(f"a = {curve.a:g}, step t = {t}")
         return line, title
 
-    anim = animation.FuncAnimation(fig, draw, frames=len(ts), interval=500, blit=False)
-    html = anim.to_jshtml(default_mode="once")
-    plt.close(fig)
-    return html
+    update(0)
+    return fig, update, list(range(len(ts)))

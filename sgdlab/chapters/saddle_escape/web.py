@@ -26,7 +26,7 @@ __all__ = ["A_VALUES", "LRS", "RUNS", "n_streams", "build_explorer"]
 A_VALUES = np.round(-4.0 * 2.0 ** (-np.arange(16) / 2.0), 6)[::-1]    # −0.022 … −4 (×√2 steps), has −1
 A_VALUES = np.sort(A_VALUES)                                          # slider left to right: −4 → −0.022
 LRS = np.round(np.arange(1, 40) * 0.025, 4)                          # 0.025 … 0.975
-RUNS = 1000
+RUNS = 2000
 FAMILY_P = 1e-4
 FLOOR = 1e-5     # bottom of the log axis of γ*: a bar reaching it includes 0
 
