@@ -29,7 +29,7 @@ __all__ = ["BETA1S", "LRS", "RUNS", "STEPS", "n_streams", "build_explorer"]
 
 BETA1S = np.round(np.arange(10) * 0.1, 4)                                   # 0, 0.1, …, 0.9
 LRS = np.array([0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 1.0, 1.5])
-RUNS = 100
+RUNS = 200
 STEPS = 5000
 FAMILY_P = 1e-4
 COL = {"amsgrad": COLORS[0], "adam": COLORS[1], "gd": COLORS[3]}   # the chapter's C0, C1, C3

@@ -33,7 +33,7 @@ __all__ = ["LRS", "A_VALUES", "RUNS", "STEPS", "n_streams", "build_explorer"]
 
 LRS = np.round(np.arange(1, 17) * 0.01, 4)          # 0.01 … 0.16 (b = 1/λ − 6 > 0 needs λ < 1/6)
 A_VALUES = np.round(np.arange(1, 11) * 0.1, 4)      # 0.1 … 1.0
-RUNS = 200
+RUNS = 400
 STEPS = 3000
 FAMILY_P = 1e-4
 LINE_TOL = 1e-6
