@@ -95,7 +95,7 @@ def check(html_root, executed_dir, points_per_axis=3):
                         flat = flat * n + k
                     want = s["points"][flat]
                     checked += 1
-                    mark = "✓" if want["ok"] else "✗"
+                    mark = "○" if want["ok"] is None else "✓" if want["ok"] else "✗"
                     if got is None or mark not in got["status"] or want["text"].split()[0] not in got["status"]:
                         problems.append(f"{ch}/{name} at {point}: verdict {got and got['status']!r}, expected {mark} {want['text']!r}")
                     for src, cols in want["head"].items():

@@ -107,8 +107,9 @@ class GridExplorer:
         self._data[name][point] = {k: _round(v) for k, v in columns.items()}
 
     def verdict(self, point, ok, text):
-        """The ✓/✗ verdict shown with grid point `point` and one line saying what was compared."""
-        self._verdicts[self._point(point)] = (bool(ok), str(text))
+        """The verdict shown with grid point `point` (True ✓, False ✗, None: no claim to check at this
+        point, shown as ○) and one line saying what was compared."""
+        self._verdicts[self._point(point)] = (None if ok is None else bool(ok), str(text))
 
     def set_start(self, point):
         self.start = self._point(point)
@@ -169,8 +170,9 @@ class GridExplorer:
             for (const [name, src] of Object.entries(sources)) src.data = Object.assign({}, store[name][flat]);
             for (let k = 0; k < sliders.length; k++) sliders[k].title = labels[k] + " = " + values[k][idx[k]];
             const v = verdicts[flat];
-            status.text = (v[0] ? '<span style="color:#1a7f37;font-weight:bold">✓</span> '
-                                : '<span style="color:#cf222e;font-weight:bold">✗</span> ') + v[1];
+            status.text = (v[0] === null ? '<span style="color:#57606a;font-weight:bold">○</span> '
+                           : v[0] ? '<span style="color:#1a7f37;font-weight:bold">✓</span> '
+                                  : '<span style="color:#cf222e;font-weight:bold">✗</span> ') + v[1];
         """
         cb = CustomJS(args=dict(sliders=sliders, sources=self._sources, store=store, verdicts=verdicts,
                                 shape=list(self.shape), labels=[lab for _, _, lab in self.axes],
@@ -183,7 +185,8 @@ class GridExplorer:
 
     @staticmethod
     def _status_html(ok, text):
-        mark = ('<span style="color:#1a7f37;font-weight:bold">✓</span> ' if ok
+        mark = ('<span style="color:#57606a;font-weight:bold">○</span> ' if ok is None
+                else '<span style="color:#1a7f37;font-weight:bold">✓</span> ' if ok
                 else '<span style="color:#cf222e;font-weight:bold">✗</span> ')
         return mark + text
 

@@ -25,12 +25,12 @@ def test_every_point_has_data_and_a_verdict(small):
     L, A, runs, _ = web._grid(True)
     assert len(s["points"]) == len(L) * len(A)
     for k, p in enumerate(s["points"]):
-        assert p["text"].startswith("λ = ") and isinstance(p["ok"], bool)
+        assert p["text"].startswith("λ = ") and (p["ok"] is None or isinstance(p["ok"], bool))
     for pt in small.points:
         sweep = small._data["sweep"][pt]
         tot = np.array(sweep["sharp"]) + np.array(sweep["flat"]) + np.array(sweep["rest"])
         np.testing.assert_allclose(tot, 1.0, atol=1e-4)      # every run is counted once
-    assert all(p["ok"] for p in s["points"])
+    assert all(p["ok"] is not False for p in s["points"])
 
 
 def test_proof_checked_below_the_corrected_bound_only(small):
@@ -39,8 +39,10 @@ def test_proof_checked_below_the_corrected_bound_only(small):
         text = small._verdicts[pt][1]
         if th.proof_mu(L[pt[0]]) < 0:
             assert "corrected Prop. 4" in text and "allowed ≤" in text
+            assert small._verdicts[pt][0] is True
         else:
             assert "guarantees nothing" in text
+            assert small._verdicts[pt][0] is None      # shown as "no claim", never as a ✓
     assert any(th.proof_mu(lr) < 0 for lr in L) and any(th.proof_mu(lr) > 0 for lr in L)
 
 
@@ -50,7 +52,7 @@ def test_printed_proof_is_contradicted(P, monkeypatch):
     real = th.proof_r
     monkeypatch.setattr(web.th, "proof_r", lambda lr, b=None: (real(lr, b)[0], real(lr, b)[1] / 2))
     xp = web.build_explorer(P, stream_offset=10**12, small=True)
-    assert sum(not p["ok"] for p in xp.summary()["points"]) >= 1
+    assert sum(p["ok"] is False for p in xp.summary()["points"]) >= 1
 
 
 def test_reproducible(P, small):
@@ -67,4 +69,4 @@ def test_streams(P):
 def test_page_weight_at_default_parameters(P):
     xp = web.build_explorer(P, stream_offset=10**12)
     assert len(xp.html()) <= 1_000_000
-    assert all(p["ok"] for p in xp.summary()["points"])
+    assert all(p["ok"] is not False for p in xp.summary()["points"])

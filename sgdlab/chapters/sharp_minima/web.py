@@ -143,7 +143,7 @@ def build_explorer(P, stream_offset, small=False):
             ex.add((i, j), "flat", x=m["flat"][:, 0], y=m["flat"][:, 1])
             parts = [f"λ = {fmt(lr)}, a = {fmt(a)}, b = {fmt(b, 4)}: {n_s} of {runs} runs at a sharp minimum, "
                      f"{n_f} at a flat one, {n_l + n_o} elsewhere ({n_l} on the line w₂ = 0)"]
-            ok_proof = True
+            ok_proof = None           # no claim to check unless the corrected proof applies
             if pmu < 0:
                 p = th.proof_tail_bound(lr, steps, tol)
                 limit = int(stats.binom.isf(level, runs, p)) if p > 0 else 0
