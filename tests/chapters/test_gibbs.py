@@ -1,10 +1,11 @@
 """Tests of the long-run chapter (Azizian et al. 2024/2025; Ziyin et al. Prop. 6).
 
-Theory: exact numbers of the spec (critical points, barriers, W-graph energies), networkx's Edmonds
-arborescences against brute-force enumeration, the Prop. 6 noise against its closed form.
-Simulation vs theory: statistical tolerances are Z_TOL = 4.5 standard errors (two-sided p < 1e-5 per
-check, see conftest.py), the SE estimated from independent groups of runs. Where the spec gives a
-criterion from its own simulations (TV thresholds), that criterion is used and says so.
+Theory: exact numbers from an independent computation (critical points, barriers, arborescence
+energies), networkx's Edmonds arborescences against brute-force enumeration, the Prop. 6 noise against
+its closed form. Simulation vs theory: statistical tolerances are Z_TOL = 4.5 standard errors
+(two-sided p < 1e-5 per check, see conftest.py), the SE estimated from independent groups of runs.
+Where only a criterion from an independent simulation exists (TV thresholds), that criterion is used
+and says so.
 """
 import math
 
@@ -117,12 +118,83 @@ def test_prop6_noise_closed_form():
 def test_validate_parameters_names_the_bad_one():
     good = dict(eta=2e-3, sigma2=15000.0, n_chains=40, steps=1000, burn_in=100, seed=0,
                 inv_etas=[150, 263, 377], sigma2_hump=1500.0, delta=0.5, n_runs_hump=50)
-    assert ex.validate_parameters(**good)["inv_etas"] == [150, 263, 377]
-    assert ex.validate_parameters(**{**good, "inv_etas": "[150, 263, 377]"})["inv_etas"] == [150, 263, 377]
+    assert ex.PARAMS.validate(**good)["inv_etas"] == [150, 263, 377]
+    assert ex.PARAMS.validate(**{**good, "inv_etas": "[150, 263, 377]"})["inv_etas"] == [150, 263, 377]
     for name, bad in [("eta", -1.0), ("eta", 0.01), ("sigma2", 0), ("n_chains", 2.5), ("burn_in", 1000),
-                      ("inv_etas", [300, 150, 400]), ("delta", 3.0), ("n_runs_hump", 1), ("seed", -1)]:
-        with pytest.raises(ValueError, match=name):
-            ex.validate_parameters(**{**good, name: bad})
+                      ("inv_etas", [300, 150, 400]), ("inv_etas", [150, 263]), ("inv_etas", [10, 263, 400]),
+                      ("delta", 3.0), ("n_runs_hump", 1), ("seed", -1), ("steps", 10**9)]:
+        kw = {**good, name: bad}
+        if name == "steps":
+            kw["n_chains"] = 10**5
+        with pytest.raises(ValueError, match=rf"^{name}: "):
+            ex.PARAMS.validate(**kw)
+
+
+def test_params_match_the_notebook_parameters_cell():
+    import ast
+    import os
+    from sgdlab.book import notebook_parameters
+    nb = os.path.join(os.path.dirname(__file__), "..", "..", "book", "gibbs.ipynb")
+    cell = notebook_parameters(nb)
+    assert list(cell) == [p.name for p in ex.PARAMS]
+    got = {k: ast.literal_eval(v.replace("_", "")) if isinstance(v, str) else v for k, v in cell.items()}
+    assert got == ex.PARAMS.defaults()
+
+
+@pytest.mark.parametrize("param", list(ex.PARAMS), ids=lambda p: p.name)
+def test_every_invalid_value_names_the_parameter(param):
+    for bad in param.invalid_values():
+        with pytest.raises(ValueError, match=rf"^{param.name}: "):
+            ex.PARAMS.validate({param.name: bad})
+
+
+def test_stream_plan_disjoint_at_the_largest_sizes():
+    P = ex.PARAMS.validate(n_chains=ex.PARAMS["n_chains"].hi, steps=100, burn_in=10,
+                           n_runs_hump=ex.PARAMS["n_runs_hump"].hi, inv_etas=list(range(20, 60)))
+    S = ex.stream_plan(P)
+    assert S.overlaps() == []
+    assert S.blocks["himmelblau"][1] == P["n_chains"]
+    assert all(S.blocks[f"hump_{k}"][1] == P["n_runs_hump"] for k in range(40))
+    # at the defaults the blocks that never collided keep their old places
+    D = ex.stream_plan(ex.PARAMS.validate())
+    assert (D["himmelblau"], D["tv_0"], D["evolution"], D["powerlaw"], D["prop6_gauss"], D["hump_1"]) == \
+        (0, 100_000, 9_000_000, 50_000_000, 70_000_000, 1_000_000)
+    assert D.overlaps() == []
+
+
+# ----------------------------------------------------------------------------- errata of the notes
+
+def test_eq114_condition_is_not_sufficient():
+    # p = N(-1, 1/2), L = w²/2: E_p[L'] = -1 < c0 = -1/2 (Eq. 114 holds), yet C(w) < 0 in the left tail
+    cx = th.eq114_counterexample()
+    assert cx["mean_dloss"] < cx["c0"] and cx["C_w"] < 0
+    # F(w) = ∫_{-∞}^w u p(u) du by quadrature, and sup F = max(0, E_p w) on a grid
+    from scipy import integrate
+    u = np.linspace(-12, -3, 200001)
+    F = integrate.trapezoid(u * th.gaussian_pdf(u, -1.0, 0.5), u)
+    assert cx["F_w"] == pytest.approx(F, rel=1e-7)
+    w = np.linspace(-10, 10, 200001)
+    for mean in (-1.0, 1.0):
+        Fw = integrate.cumulative_trapezoid(w * th.gaussian_pdf(w, mean, 0.5), w, initial=0.0)
+        assert Fw.max() == pytest.approx(max(0.0, mean), abs=1e-6)
+    # the chapter's s² at w = -4 for Example 2 (N(1, ½), λ = 1e-3): about 2.6·10¹⁴
+    grid = np.linspace(-4.0, 4.0, 1601)
+    s2 = th.prop6_noise_variance(grid, lambda x: th.gaussian_pdf(x, 1.0, 0.5), 1e-3)[0]
+    assert 2.5e14 < s2 < 2.6e14
+
+
+def test_errata_entries():
+    import json
+    import os
+    from sgdlab.chapters import gibbs
+    nb = os.path.join(os.path.dirname(__file__), "..", "..", "book", "gibbs.ipynb")
+    text = "".join("".join(c["source"]) for c in json.load(open(nb, encoding="utf-8"))["cells"])
+    for e in gibbs.ERRATA:
+        assert set(e) == {"paper", "location", "printed", "correct", "label"}
+        assert f"({e['label']})=" in text
+    prose = "".join("".join(c["source"]) for c in json.load(open(nb, encoding="utf-8"))["cells"]
+                    if c["cell_type"] == "markdown").lower()
+    assert "spec" not in prose.replace("specif", "").replace("spect", "")
 
 
 # ----------------------------------------------------------------------------- simulation vs theory
@@ -133,7 +205,7 @@ def test_himmelblau_long_run_matches_gibbs(him):
     run = ex.long_run(2e-3, 15000.0, 80, 200_000, 50_000, seed=4)
     G = th.bin_density(th.HIMMELBLAU, run.edges, run.edges, 2e-3, 15000.0)
     assert run.n_diverged == 0
-    # spec C3 criterion (from its independent simulations): TV < 0.05 for η ≤ 2e-3
+    # criterion from an independent simulation: TV < 0.05 for η ≤ 2e-3
     assert th.tv_distance(run.hist, G) < 0.05
     # The fast pair K7/K9 (saddle K8, f = 13.3) mixes thousands of times per chain: its mass ratio
     # is a mean over 8 independent groups; 4.5 between-group SE (+ 0.01 for the O(η) bias of SGD).
@@ -186,3 +258,51 @@ def test_prop6_bimodal_target_is_stationary():
     # symmetric target: mean 0 (a loose bound; the TV check above is the real one)
     c = (e[:-1] + e[1:]) / 2
     assert abs((h * c).sum() / h.sum()) < 0.1
+
+
+def test_agreement_and_figures_at_small_size(him, hump):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from sgdlab.chapters.gibbs import explorer as wd
+    from sgdlab.chapters.gibbs import plots as pl
+    pts, edges = him
+    hp, he = hump
+    P = ex.PARAMS.validate(n_chains=16, steps=20_000, burn_in=5_000, inv_etas=[150, 263, 377], n_runs_hump=30)
+    S = ex.stream_plan(P)
+    run = ex.long_run(P["eta"], P["sigma2"], P["n_chains"], P["steps"], P["burn_in"], 0, stream_base=S["himmelblau"])
+    G = th.bin_density(th.HIMMELBLAU, run.edges, run.edges, P["eta"], P["sigma2"])
+    labels = ex.bin_labels(th.HIMMELBLAU, pts)
+    mins = [k for k, p in enumerate(pts) if p.kind == "min"]
+    m, se, t = ex.basin_masses(run, labels, mins)
+    hits = ex.hitting_times(P["inv_etas"], P["sigma2_hump"], P["delta"], P["n_runs_hump"], 0,
+                            stream_offsets=[S[f"hump_{k}"] for k in range(3)])
+    inv = np.array([h.inv_eta for h in hits])
+    means = np.array([h.tau.mean() for h in hits])
+    ses = np.array([h.tau.std(ddof=1) / np.sqrt(h.tau.size) for h in hits])
+    b, a, se_b = ex.slope_fit(inv, means, ses)
+    barrier = hp[1].f - hp[4].f
+    Br = th.transition_costs(hp, he, 2.0, forbid_from=0)
+    rows = ex.agreement(barrier=barrier, E_x2_units=th.hitting_energy_at(Br, 0, 2), tv_gibbs=th.tv_distance(run.hist, G),
+                        min_names=["K1", "K3", "K7", "K9"], masses=m, masses_se=se, masses_theory=t,
+                        tv_sweep=[dict(tv=0.1), dict(tv=0.05)], tv_forms=dict(powerlaw=0.03, ld=0.2, gibbs_c=0.1),
+                        hump_slope_hat=b, hump_slope_theory=2 * barrier / P["sigma2_hump"], hump_slope_se=se_b,
+                        nsm_slope=0.0, tv_prop6_mix=0.03, nsm_ref_slope=8.0)
+    assert {"check", "theory", "simulation", "tolerance", "passed"} <= set(rows[0])
+    assert rows[0]["passed"] and rows[1]["passed"]
+    # a wrong barrier is caught
+    bad = ex.agreement(barrier=barrier + 1e-3, E_x2_units=4.887592, tv_gibbs=0.01, min_names=[], masses=[],
+                       masses_se=[], masses_theory=[], tv_sweep=[dict(tv=0.1)], tv_forms=dict(powerlaw=0.03, ld=0.2, gibbs_c=0.1),
+                       hump_slope_hat=1.2, hump_slope_theory=1.0, hump_slope_se=0.01, nsm_slope=0.0,
+                       tv_prop6_mix=0.03, nsm_ref_slope=8.0)
+    assert not bad[0]["passed"]
+    evo = ex.evolution(P["eta"], P["sigma2"], 50, [0, 10, 100], 0, stream_offset=S["evolution"])
+    figs = [pl.landscape(th.HIMMELBLAU, pts, edges, [pl.label_of(p) for p in pts]), pl.heatmaps(run, G),
+            pl.difference(run, G), pl.masses(["K1", "K3", "K7", "K9"], m, se, t),
+            pl.hump_boxes(hits, b, a, 2 * barrier / P["sigma2_hump"]), pl.tau_bimodal(hits[-1])]
+    for fig in figs:
+        assert fig.get_size_inches()[0] <= 6.7 + 1e-9
+        plt.close(fig)
+    assert "data:image" in pl.evolution_animation(evo, G, run.edges).data
+    assert wd.explorer(eta=1e-4, temp=80.0) is not None
+    plt.close("all")

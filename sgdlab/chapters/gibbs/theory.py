@@ -30,6 +30,7 @@ __all__ = [
     "transition_costs", "arborescence_weight", "energies", "energies_bruteforce", "forest_weight",
     "hitting_energies", "basin_labels", "bin_density", "basin_masses_theory", "tv_distance",
     "prop6_noise_variance", "gaussian_pdf", "mixture_pdf", "hump_slope_theory", "fast_fraction",
+    "eq114_counterexample",
 ]
 
 
@@ -442,3 +443,19 @@ def prop6_noise_variance(grid, pdf, lr, dloss=lambda w: w, c0=None):
         c0 = (2.0 / lr) * max(0.0, float(I.max()))
     num = c0 - (2.0 / lr) * I
     return np.maximum(num, 0.0) / p
+
+
+def eq114_counterexample(mean=-1.0, var=0.5, c0=-0.5, w=-3.0):
+    """Ziyin et al. Eq. 112–114 in units of 2S/λ (the paper absorbs constants into c0): the noise
+    C(w) = [c0 − F(w)] / p(w), F(w) = ∫_{−∞}^w L'(u) p(u) du, with L = w²/2 and p = N(mean, var).
+
+    Eq. 114 asks only E_p[L'] = F(∞) < c0; C ≥ 0 everywhere needs c0 ≥ sup_w F(w) = max(0, E_p w).
+    Returns dict(mean_dloss=E_p[L'], sup_F=sup F, c0, w, F_w=F(w), C_w=C(w)): for a target with
+    negative mean and E_p[L'] < c0 < 0, Eq. 114 holds while C(w) < 0 in the left tail."""
+    sd = np.sqrt(var)
+    z = (w - mean) / sd
+    # ∫_{−∞}^w u p(u) du = mean Φ(z) − sd φ(z)
+    F_w = float(mean * special.ndtr(z) - sd * np.exp(-z * z / 2) / np.sqrt(2 * np.pi))
+    p_w = float(gaussian_pdf(w, mean, var))
+    return dict(mean_dloss=float(mean), sup_F=float(max(0.0, mean)), c0=float(c0), w=float(w), F_w=F_w,
+                C_w=(c0 - F_w) / p_w)
