@@ -4,9 +4,9 @@ spent in each attraction field Ω1..Ω4 of P1's 1-D function, against the Markov
 Grid: α ∈ `ALPHAS` (a small selector) and b ∈ `BS`, every b with an irreducible typical transition
 graph G_b and l* ≤ 2 (b ∈ (0.45, 0.60): the sharp fields Ω1, Ω3 need one jump, the wide Ω2, Ω4 two;
 b ≥ 0.9: every field is left with one jump; between, G_b is reducible; b = 3.2 = 2L is no truncation at all). At each point the
-core runs `N_PATHS` paths (Pareto noise of scale `experiments` 0.1, projection on [−1.6, 1.6], two paths
-started at each minimum) for `N_UNITS` units of the slowest time scale 1/λ*(η), after a burn-in of one
-unit, and counts the steps in each field (`occupancy_edges` at the saddles), at the chapter's step size
+core runs `N_PATHS` paths (Pareto noise of scale 0.1, projection on [−1.6, 1.6], four paths started
+at each minimum) for `N_UNITS` units of the slowest time scale 1/λ*(η), after a burn-in of
+`BURN_UNITS` units, and counts the steps in each field (`occupancy_edges` at the saddles), at the chapter's step size
 η = P["eta"]. α stops at 1.2 because 1/λ*(η) = η (0.1/η)^(−2α) steps grows like 1000^(2α) at η = 0.01
 (1.6·10⁵ steps at α = 1.2); a larger η is no way out: η f″(m1) = 163 η must stay below 2, or the
 sharp minimum m1 stops holding the iterates for a reason (instability) the theory does not model.
@@ -42,9 +42,10 @@ ALPHAS = (1.05, 1.1, 1.15, 1.2)
 BS = (0.47, 0.5, 0.53, 0.95, 1.0, 1.2, 1.4, 1.6, 2.4, 3.2)
 # (kept ≥ 5 % away from the b where a jump count changes, r/b or a saddle distance/b an integer: at
 # b = 0.59, r2/b = 1.02, the two-jump constant q_21 is far from its finite-η value and the chain misses)
-N_PATHS = 8
-N_UNITS = 6            # horizon in units of 1/lambda*(eta) (after one unit of burn-in) ...
-MIN_STEPS = 250_000    # ... but at least this many steps per path
+N_PATHS = 16
+N_UNITS = 6            # horizon in units of 1/lambda*(eta) (after BURN_UNITS of burn-in) ...
+BURN_UNITS = 2         # the start (four paths at each minimum) is forgotten at rate ~1.2 per unit
+MIN_STEPS = 150_000    # ... but at least this many steps per path
 SCALE = 0.1
 FAMILY_P = 1e-4
 SMALL = dict(alphas=(1.1, 1.2), bs=(0.5, 1.0, 3.2), n_units=3, min_steps=60_000)
@@ -90,12 +91,12 @@ def build_explorer(P, stream_offset, small=False):
 
     xp = X.GridExplorer("explorer-heavy-tails", [("alpha", alphas, "tail index α"),
                                                   ("b", bs, "truncation b (3.2 = 2L: none)")])
-    fig = xp.figure(x_label="attraction field (minimum x)", y_label="fraction of steps", height=330,
+    fig = xp.figure(x_label="attraction field (minima: " + ", ".join(f"m{k + 1} = {m[k]:.2f}" for k in range(4)) + ")", y_label="fraction of steps", height=330,
                     width=680, x_range=Range1d(-0.6, 3.6), y_range=Range1d(0, 1.0),
                     title="time spent in each field: simulation (± tolerance) vs the Markov chain")
     fig.xaxis.ticker = [0, 1, 2, 3]
     kinds = ["sharp", "wide", "sharp", "wide"]
-    fig.xaxis.major_label_overrides = {k: f"Ω{k + 1} ({kinds[k]}, m = {m[k]:.2f})" for k in range(4)}
+    fig.xaxis.major_label_overrides = {k: f"Ω{k + 1} ({kinds[k]})" for k in range(4)}
     src = xp.source("occ")
     r_sim = fig.vbar(x="i", top="sim", width=0.5, source=src, color=X.COLORS[0], alpha=0.8)
     fig.add_layout(Whisker(base="i", lower="lo", upper="hi", source=src, line_color="#000000"))
@@ -112,7 +113,7 @@ def build_explorer(P, stream_offset, small=False):
             lmax = int(max(ls))
             eta = float(P["eta"])
             unit = _unit(eta, lmax, alpha)
-            burn = int(math.ceil(unit))
+            burn = int(math.ceil(BURN_UNITS * unit))
             steps = burn + max(int(min_steps), int(math.ceil(n_units * unit)))
             bb = None if b >= 2 * th.L_PROJ else b
             with warnings.catch_warnings():
@@ -135,7 +136,7 @@ def build_explorer(P, stream_offset, small=False):
             xp.verdict((i, j), ok,
                        f"time in Ω1..Ω4 = {', '.join(f'{v:.3f}' for v in sim)}; chain at η = {eta:g}: "
                        f"{', '.join(f'{v:.3f}' for v in fin)} (l* = {', '.join(map(str, ls))}; "
-                       f"{N_PATHS} paths × {steps:.2g} steps ≈ {n_units} cycles of 1/λ*); worst Ω{worst + 1}: "
+                       f"{N_PATHS} paths × {steps:.2g} steps = {BURN_UNITS} + {n_units} units of 1/λ*); worst Ω{worst + 1}: "
                        f"|Δ| = {abs(sim[worst] - fin[worst]):.3f} vs {tol[worst]:.3f} (t·SE, t = {tq:.1f}) "
                        f"{'✓' if ok else '✗'}")
     i0 = int(np.argmin(np.abs(np.asarray(alphas) - float(P["alpha"]))))
