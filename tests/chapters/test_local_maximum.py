@@ -347,6 +347,9 @@ def test_agreement_table_passes_and_catches_a_bias():
     assert not any(r["passed"] for r in rows if (r.get("group") or "").startswith("Eq. 8's endpoints"))
     html = agreement_html(rows)
     assert "checks agree" in html
+    # where mu >= 0 (here lr = 0.005) there is no stationary law: the Fig. 7 rows are left out
+    rows = ex.agreement(p1, par, quad, *ags, dict(st, lr=0.005), ends)
+    assert not [r for r in rows if r["check"].startswith("Fig. 7")]
 
 
 # ------------------------------------------------------------------ figures and explorer (smoke)
