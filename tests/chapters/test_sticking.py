@@ -1,6 +1,6 @@
-"""Tests of the sticking chapter (Dudukalov et al. 2025; spec sticking.md).
+"""Tests of the sticking chapter (Dudukalov et al. 2025).
 
-Theory functions are tested against the numbers the spec gives (to the digits it quotes) and against
+Theory functions are tested against the numbers of the chapter's reconstruction (to the digits it quotes) and against
 independent numerics (quadrature, the formula's own limits). The experiment functions (all steps in the
 core) are tested against the theory.
 
@@ -11,12 +11,16 @@ p = 1e-5, so a correct implementation fails a given test less than once in 1e5 (
 for the finite-eps correction is added (O(eps) for light tails, spec T5); the oracle has no such term.
 Seeds are fixed, so a pass is reproducible; the thresholds say why it is not luck.
 """
+import ast
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
 from scipy import stats
 
+from sgdlab.book import notebook_parameters
+from sgdlab.chapters._kit import Rows
 from sgdlab.chapters.sticking import experiments as ex
 from sgdlab.chapters.sticking import theory as th
 
@@ -188,17 +192,30 @@ def test_smooth_maximum_direction_and_slope():
 
 
 def test_agreement_rows_pass_and_catch_a_bias():
-    R = ex.Rows(4.0)
+    R = Rows(4.0)
     assert R.close("ok", 0.5, 0.51, 0.005)          # 2 SE
     assert not R.close("biased", 0.5, 0.53, 0.005)  # 6 SE
     assert R.close("allowed", 0.5, 0.53, 0.005, bias=0.011)
     assert [r["passed"] for r in R.rows] == [True, False, True]
 
 
-# ----------------------------------------------------------------------------- validation and smoke
+# ----------------------------------------------------------------------------- parameters and streams
 
-GOOD = dict(eps=1e-3, kink_a=1.0, kink_b=2.0, noise="laplace", noise_scale=1.0, alpha=1.5, offsets=[-1, 0, 1],
-            n_runs=20000, seed=0)
+NOTEBOOK = Path(__file__).resolve().parents[2] / "book" / "sticking.ipynb"
+
+
+def test_params_match_the_notebook():
+    nb = notebook_parameters(NOTEBOOK)
+    assert list(ex.PARAMS.params) == list(nb)
+    for p in ex.PARAMS:
+        assert ast.literal_eval(nb[p.name]) == p.default, p.name
+
+
+@pytest.mark.parametrize("param", list(ex.PARAMS), ids=lambda p: p.name)
+def test_invalid_values_name_the_parameter(param):
+    for bad in param.invalid_values():
+        with pytest.raises(ValueError, match=rf"^{param.name}: "):
+            ex.PARAMS.validate({param.name: bad})
 
 
 @pytest.mark.parametrize("name,value", [("eps", 0.0), ("eps", 0.5), ("eps", "x"), ("kink_a", -1.0),
@@ -208,18 +225,92 @@ GOOD = dict(eps=1e-3, kink_a=1.0, kink_b=2.0, noise="laplace", noise_scale=1.0, 
                                         ("seed", -1)])
 def test_validate_parameters_names_the_bad_parameter(name, value):
     with pytest.raises(ValueError, match=f"^{name}:"):
-        ex.validate_parameters(**{**GOOD, name: value})
+        ex.PARAMS.validate({name: value})
 
 
 def test_validate_parameters_accepts_papermill_strings():
-    P = ex.validate_parameters(**{**GOOD, "offsets": "[-2, 0.5]"})
-    assert P["offsets"] == [-2.0, 0.5]
+    P = ex.PARAMS.validate(offsets="[-2, 0.5]", n_runs="3000", eps="1e-3")
+    assert P["offsets"] == [-2.0, 0.5] and P["n_runs"] == 3000 and P["eps"] == 1e-3
+
+
+def test_stream_plan_keeps_the_published_blocks_at_the_defaults():
+    """At the defaults every block sits where the book has always drawn it (units of 2**32 streams), so
+    the glued numbers do not move."""
+    S = ex.stream_plan(ex.PARAMS.validate())
+    units = {k: S[k] // ex.BLOCK for k in S.blocks}
+    want = {"figures": 0, "window/gaussian": 100, "window/stable": 101, "direction/gaussian/0": 200,
+            "direction/gaussian/1": 210, "direction/stable": 230, "times/gaussian": 300, "times/stable": 310,
+            "kink_times/gaussian": 320, "kink_times/stable": 330, "kink": 400, "oracle": 420,
+            "ref/gaussian/sgd": 500, "ref/laplace/sgd": 510, "ref/stable/sgd": 520, "ref/gaussian/oracle": 540,
+            "ref/laplace/oracle": 550, "ref/stable/oracle": 560, "convention/zero": 600, "convention/right": 601,
+            "convention/left": 602, "diffusion": 610, "diffusion_walk": 611, "diffusion_small_K": 612,
+            "signature/stable": 700, "signature/laplace": 710, "chain": 800, "flat/gaussian": 900,
+            "flat/stable": 910}
+    assert {k: units[k] for k in want} == want
+    assert S.overlaps() == []
+
+
+def test_stream_plan_disjoint_at_the_largest_sizes():
+    """Many offsets (the old fixed blocks 400 and 420 overlapped beyond 20 offsets) and the largest n_runs:
+    no two experiments share a stream; every unit holds n_runs < 2**32 runs."""
+    P = ex.PARAMS.validate(offsets=list(range(-200, 201)), n_runs=ex.PARAMS["n_runs"].hi, eps=1e-3)
+    S = ex.stream_plan(P)
+    assert S.overlaps() == []
+    assert S.blocks["kink"][1] == 401 * ex.BLOCK and S["oracle"] >= S["kink"] + 401 * ex.BLOCK
+    assert P["n_runs"] < ex.BLOCK
+
+
+def test_agreement_passes_at_small_size():
+    """The page's agreement rows at n_runs = 2000 (runs per estimate) pass, grouped into at most 12 claims."""
+    P = ex.PARAMS.validate(n_runs=2000)
+    S = ex.stream_plan(P)
+    a, b, law, s, al, eps, seed = P.kink_a, P.kink_b, P.noise, P.noise_scale, P.alpha, P.eps, P.seed
+    N = ex.run_counts(P)
+    n = P.n_runs
+    windows = [ex.convergence_window("gaussian", 1e-3, ex.WINDOW_TIMES, n_runs=N["window"], seed=seed,
+                                     stream_offset=S["window/gaussian"], radius=0.2),
+               ex.convergence_window("stable", 1e-3, ex.WINDOW_TIMES, alpha=al, n_runs=N["window"], seed=seed,
+                                     stream_offset=S["window/stable"], radius=0.3)]
+    dirs = [ex.smooth_direction("gaussian", e, ys, n_runs=N["direction"], seed=seed, stream_offset=S[f"direction/gaussian/{k}"])
+            for k, (e, ys) in enumerate(ex.DIR_GAUSS)]
+    dirs.append(ex.smooth_direction("stable", ex.DIR_STABLE[0], ex.DIR_STABLE[1], alpha=al, n_runs=N["direction"],
+                                    seed=seed, stream_offset=S["direction/stable"]))
+    times = [ex.sticking_times(lw, ex.STICK_EPS, alpha=al, n_runs=N["mean"], seed=seed, stream_offset=S[f"times/{lw}"])
+             for lw in ("gaussian", "stable")]
+    kink_times = [ex.sticking_times_kink(a, b, lw, ex.KINK_TIME_EPS, alpha=al, n_runs=N["mean"],
+                                         seed=seed, stream_offset=S[f"kink_times/{lw}"]) for lw in ("gaussian", "stable")]
+    kink = ex.kink_split(a, b, law, s, al, eps, P.offsets, n_runs=n, seed=seed, stream_offset=S["kink"])
+    oracle = ex.walk_oracle(a, b, law, s, al, P.offsets, n_runs=n, seed=seed, stream_offset=S["oracle"])
+    ref = {lw: (ex.kink_split(a, b, lw, 1.0, al, eps, ex.REF_OFFSETS, n_runs=N["ref"], seed=seed,
+                              stream_offset=S[f"ref/{lw}/sgd"]),
+                ex.walk_oracle(a, b, lw, 1.0, al, ex.REF_OFFSETS, n_runs=N["ref"], seed=seed,
+                               stream_offset=S[f"ref/{lw}/oracle"]))
+           for lw in ("gaussian", "laplace", "stable")}
+    conventions = {c: ex.kink_split(a, b, "laplace", 1.0, al, eps, [0.0], n_runs=N["ref"], seed=seed, convention=c,
+                                    stream_offset=S[f"convention/{c}"]) for c in ("zero", "right", "left")}
+    diffusion = [ex.kink_split(a, b, "gaussian", 20.0, al, 1e-4, [0.0], n_runs=N["ref"], seed=seed,
+                               stream_offset=S["diffusion"]),
+                 ex.walk_oracle(a, b, "gaussian", 20.0, al, [0.0], n_runs=N["ref"], seed=seed, K=2000.0,
+                                stream_offset=S["diffusion_walk"])]
+    signature = {lw: ex.heavy_tail_signature(a, b, lw, ex.SIGNATURE_EPS, alpha=al, n_runs=n, seed=seed,
+                                             stream_offset=S[f"signature/{lw}"]) for lw in ("stable", "laplace")}
+    chain = ex.metastable_chain(1e-3, alpha=al, n_runs=N["chain"], seed=seed, stream_offset=S["chain"])
+    flat = [ex.flat_max_times(lw, ex.FLAT_EPS, alpha=al, n_runs=N["flat"], seed=seed,
+                              stream_offset=S[f"flat/{lw}"])
+            for lw in ("gaussian", "stable")]
+    rows = ex.agreement(P, ex.bonferroni_z(60), kink=kink, oracle=oracle, ref=ref, conventions=conventions,
+                        diffusion=diffusion, windows=windows, dirs=dirs, times=times, kink_times=kink_times,
+                        signature=signature, chain=chain, flat=flat)
+    failed = [r["check"] for r in rows if not r["passed"]]
+    assert not failed, failed
+    assert len({r.get("group") or r["check"] for r in rows}) <= 12
 
 
 def test_figures_and_explorer_draw(monkeypatch):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from sgdlab.chapters._kit import FIG_WIDTH
     from sgdlab.chapters.sticking import plots as pl
     from sgdlab.chapters.sticking import explorer as wd
     monkeypatch.setattr(plt, "show", lambda: None)
@@ -228,8 +319,14 @@ def test_figures_and_explorer_draw(monkeypatch):
     sgd, orc = out
     assert len(sgd.p_right) == 7 and np.all((sgd.p_right >= 0) & (sgd.p_right <= 1))
     assert wd.draw(1.0, 2.0, "laplace", 1.0, 1.5, 1e-2, 100.0, n_runs=300) is None  # |y| eps >= 0.5: refused
-    fig = pl.landscapes_and_paths(1.0, 2.0, 1e-2, "gaussian", 1.0, 1.5, n_paths=3)
-    assert len(fig.axes) == 3
+    for fig in (pl.landscapes(1.0, 2.0), pl.paths(1.0, 2.0, 1e-2, "gaussian", 1.0, 1.5, n_paths=3)):
+        assert fig.get_size_inches()[0] <= FIG_WIDTH + 1e-9
+        assert all(ax.get_subplotspec().get_gridspec().ncols <= 2 for ax in fig.axes)
+        fig.canvas.draw()
     plt.close("all")
+    html = pl.histogram_scrubber(1.0, 2.0, 1e-2, "gaussian", 1.0, 1.5, n_runs=200, n_frames=3).data
+    assert "font-awesome" not in html
     box = wd.explorer(n_runs=300)
     assert box is not None
+    box = wd.explorer(a=7.0, eps=2e-3, y=6.0, alpha=1.02, scale=50.0, n_runs=300)   # off the controls' ranges
+    assert box.children[0].children[0].value == 7.0 and box.children[1].children[2].value == 2e-3

@@ -27,12 +27,14 @@ def draw(a, b, law, scale, alpha, eps, y, n_runs=2000, seed=0):
         return None
     ys = [v for v in offsets_around(y) if abs(v) * eps < ex.DELTA]
     try:
-        ex.validate_parameters(eps, a, b, law, scale, alpha, ys, n_runs, seed)
+        P = ex.PARAMS.validate(eps=eps, kink_a=a, kink_b=b, noise=law, noise_scale=scale, alpha=alpha, offsets=ys,
+                               n_runs=n_runs, seed=seed)
     except ValueError as err:
         print(f"Not simulated: {err}")
         return None
-    sgd = ex.kink_split(a, b, law, scale, alpha, eps, ys, n_runs=n_runs, seed=seed, block=0)
-    orc = ex.walk_oracle(a, b, law, scale, alpha, ys, n_runs=n_runs, seed=seed, block=50)
+    S = ex.stream_plan(P)
+    sgd = ex.kink_split(a, b, law, scale, alpha, eps, ys, n_runs=n_runs, seed=seed, stream_offset=S["explorer/sgd"])
+    orc = ex.walk_oracle(a, b, law, scale, alpha, ys, n_runs=n_runs, seed=seed, stream_offset=S["explorer/oracle"])
     pl.kink_split(sgd, orc, a, b, law, scale, alpha)
     plt.show()
     i = ys.index(float(y))
@@ -43,17 +45,22 @@ def draw(a, b, law, scale, alpha, eps, y, n_runs=2000, seed=0):
 
 
 def explorer(a=1.0, b=2.0, law="laplace", scale=1.0, alpha=1.5, eps=1e-3, y=1.0, n_runs=2000, seed=0):
-    """Controls + live figure. Needs a running kernel; on the static page it shows the initial view."""
-    w_a = W.FloatSlider(value=a, min=0.1, max=5.0, step=0.1, description="a = f'(M−)", continuous_update=False)
-    w_b = W.FloatSlider(value=b, min=0.1, max=5.0, step=0.1, description="b = −f'(M+)", continuous_update=False)
+    """Controls + live figure (needs a running kernel). A valid value off a control's grid or range widens
+    the range or joins the grid, so the explorer opens at the chapter's parameters."""
+    w_a = W.FloatSlider(value=a, min=min(0.1, a), max=max(5.0, a), step=0.1, description="a = f'(M−)",
+                        continuous_update=False)
+    w_b = W.FloatSlider(value=b, min=min(0.1, b), max=max(5.0, b), step=0.1, description="b = −f'(M+)",
+                        continuous_update=False)
     w_law = W.Dropdown(options=list(th.LAWS), value=law, description="noise")
-    w_s = W.FloatLogSlider(value=scale, base=10, min=-1, max=1.5, step=0.05, description="scale",
+    lg = float(np.log10(scale))
+    w_s = W.FloatLogSlider(value=scale, base=10, min=min(-1, lg), max=max(1.5, lg), step=0.05, description="scale",
                            continuous_update=False)
-    w_al = W.FloatSlider(value=alpha, min=1.1, max=1.9, step=0.05, description="α (stable)",
+    w_al = W.FloatSlider(value=alpha, min=min(1.1, alpha), max=max(1.9, alpha), step=0.05, description="α (stable)",
                          continuous_update=False)
-    w_eps = W.Dropdown(options=[1e-2, 3e-3, 1e-3, 3e-4], value=eps if eps in (1e-2, 3e-3, 1e-3, 3e-4) else 1e-3,
+    w_eps = W.Dropdown(options=sorted({1e-2, 3e-3, 1e-3, 3e-4, float(eps)}, reverse=True), value=float(eps),
                        description="ε")
-    w_y = W.FloatSlider(value=y, min=-5.0, max=5.0, step=0.5, description="offset y", continuous_update=False)
+    w_y = W.FloatSlider(value=y, min=min(-5.0, y), max=max(5.0, y), step=0.5, description="offset y",
+                        continuous_update=False)
     out = W.interactive_output(
         lambda a, b, law, scale, alpha, eps, y: draw(a, b, law, scale, alpha, eps, y, n_runs=n_runs, seed=seed),
         dict(a=w_a, b=w_b, law=w_law, scale=w_s, alpha=w_al, eps=w_eps, y=w_y))

@@ -1,8 +1,7 @@
-"""Theory of the sticking chapter (Dudukalov et al. 2025, arXiv:2505.18535; spec sticking.md).
+"""Theory of the sticking chapter (Dudukalov et al. 2025, arXiv:2505.18535).
 
-The paper's full text was not available. Everything here is the spec's *reconstruction* of the
-paper's predictions with standard random-walk / stochastic-approximation theory (tags [I] of the spec),
-not a quotation. Model: X_{k+1} = X_k - eps (f'(X_k) + xi_{k+1}), constant eps, i.i.d. additive noise.
+The paper's full text was not available. Everything here is the book's *reconstruction* of the
+paper's predictions with standard random-walk / stochastic-approximation theory, not a quotation. Model: X_{k+1} = X_k - eps (f'(X_k) + xi_{k+1}), constant eps, i.i.d. additive noise.
 
 Noise laws and their scale parameter s (the chapter's `noise_scale`):
   gaussian  xi = s N(0, 1)                       (variance s^2)
@@ -11,10 +10,10 @@ Noise laws and their scale parameter s (the chapter's `noise_scale`):
 
 Contents
   * tail constant C_alpha and the stable CDF;
-  * T3 smooth maximum: exit direction (Gaussian / stable) and mean sticking time;
-  * T5 sharp (kinked) maximum: the exact split probability for Laplace noise (Lundberg roots),
+  * smooth maximum: exit direction (Gaussian / stable) and mean sticking time;
+  * sharp (kinked) maximum: the exact split probability for Laplace noise (Lundberg roots),
     the diffusion limit, the heavy-tail (Veraverbeke) wrong-side asymptotics, the no-sticking time;
-  * T1/T2 convergence window and metastable chain over minima; T4 flat maximum constant.
+  * convergence window and metastable chain over minima; flat maximum constant.
 """
 from __future__ import annotations
 
@@ -149,7 +148,7 @@ def lundberg_root(d, beta):
 
 
 def laplace_constants(a, b, beta=1.0):
-    """(R_a, q_a, R_b, q_b, H_R, H_L) of the exact Laplace solution (spec T5)."""
+    """(R_a, q_a, R_b, q_b, H_R, H_L) of the exact Laplace solution."""
     a, b, beta = _pos("a", a), _pos("b", b), _pos("beta", beta)
     Ra, Rb = lundberg_root(a, beta), lundberg_root(b, beta)
     qa, qb = 1.0 - beta * Ra, 1.0 - beta * Rb
@@ -168,7 +167,7 @@ def _h_off_kink(y, k):
 
 def laplace_split(y, a, b, beta=1.0, convention="zero"):
     """h(y) = P(reach the right-hand minimum first) from X_0 = M + eps y as eps -> 0, Laplace(beta)
-    noise, exact (spec T5). At y = 0 the value depends on the convention for f'(M) (`kink_grad`):
+    noise, exact. At y = 0 the value depends on the convention for f'(M) (`kink_grad`):
     'zero' -> (H_R + H_L)/2, 'right' -> h(0+), 'left' -> h(0-). A number is also accepted as
     the value of f'(M): then h(0) = E h(-g - xi), integrated numerically."""
     k = laplace_constants(a, b, beta)
