@@ -345,3 +345,9 @@ def test_figures_and_explorer_smoke():
     assert wd.explorer() is not None
     # a valid parameter off the controls' menus still works
     assert wd.explorer(a=-2.9, lr=1.95, batch=1024, steps=3000) is not None
+
+
+def test_balanced_vs_quartic_with_fewer_runs_than_replays():
+    # n_runs may be as small as 10 (validation); the replay then covers every run
+    bq = ex.balanced_vs_quartic(-0.2, 0.5, n_runs=12, steps=50, seed=0)
+    assert bq["n_replay"] == 12 and bq["identical"] and bq["replay_bit_equal"] == 12

@@ -323,6 +323,7 @@ def balanced_vs_quartic(a, lr, *, n_runs=2000, steps=500, seed=0, n_replay=50, r
     is the written map t' = t - lr (t^2 - c) t), then the map is iterated in NumPy and must reproduce the
     quartic's trajectory with x = -c. Counterfactual: the quartic in its old evaluation order
     (`_quartic_old_order`) with the same draws, to show that the equality depends on the order."""
+    n_replay = min(int(n_replay), int(n_runs))
     w0 = initial_points(n_runs, seed, "balanced")
     t0 = w0[:, 0]
     snaps = sorted({1, 2, 5, 10, 50, steps})
