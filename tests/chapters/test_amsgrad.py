@@ -4,6 +4,8 @@ replay, and the chapter's experiment functions against the theory.
 Statistical checks use fixed seeds and Z_TOL = 4.5 standard errors (conftest): two-sided p = 6.8e-6,
 so a correct implementation fails a given check less than once in 1e5 runs.
 """
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -242,11 +244,11 @@ def test_validation_names_the_parameter(kw, name):
     args = dict(a=-0.1, lr=0.2, beta2=0.999, n_runs=2000, steps=50000, gd_lr=0.01, seed=0)
     args.update(kw)
     with pytest.raises(ValueError, match=f"^{name}:"):
-        ex.validate_parameters(**args)
+        ex.PARAMS.validate(**args)
 
 
 def test_validation_accepts_papermill_strings_and_integral_floats():
-    P = ex.validate_parameters("-0.1", "0.2", "0.999", "2000", 5e4, "0.01", "3")
+    P = ex.PARAMS.validate(a="-0.1", lr="0.2", beta2="0.999", n_runs="2000", steps=5e4, gd_lr="0.01", seed="3")
     assert P["a"] == -0.1 and P["n_runs"] == 2000 and P["steps"] == 50000 and P["seed"] == 3
     assert isinstance(P["steps"], int)
 
@@ -262,12 +264,14 @@ def test_figures_scrubber_and_explorer_draw(monkeypatch):
     runs = ex.fig4_runs(a, lr, beta2, 60, 2000, gd_lr, seed)
     paths = ex.vhat_paths(a, lr, beta2, 10, seed, t_max=500, n_t=6)
     mom9 = ex.momentum_rate(a, 0.9, [0.1, 0.4, 0.8], n_runs=50, t1=50, t2=300, seed=1)
-    pl.fig4(runs, a, gd_lr)
-    pl.log_quantiles(runs)
-    pl.vhat_paths(paths, a, lr)
-    pl.phase(runs, a, mom9)
-    pl.final_distribution(runs)
-    pl.eps_panel(ex.eps_sweep(a, lr, beta2, 30, 500, seed, eps_values=(0.0, 4.0)), a)
+    figs = [pl.fig4(runs, a, gd_lr), pl.log_quantiles(runs), pl.vhat_paths(paths, a, lr), pl.phase(runs, a),
+            pl.rates(runs, a, mom9), pl.final_distribution(runs, ["amsgrad_0.0", "adam_0.0"]),
+            pl.final_distribution(runs, ["gd"]),
+            pl.eps_panel(ex.eps_sweep(a, lr, beta2, 30, 500, seed, eps_values=(0.0, 4.0)), a)]
+    for fig in figs:
+        fig.canvas.draw()
+        assert fig.get_figwidth() <= 6.7 + 1e-9
+        assert len([x for x in fig.axes if x.get_label() != "<colorbar>"]) <= 2
     html = pl.scrubber(runs, n_frames=5).data
     assert "<script" in html and "animation" in html.lower()
     for opt in wd.OPTIMIZERS:
@@ -276,6 +280,12 @@ def test_figures_scrubber_and_explorer_draw(monkeypatch):
     assert wd.draw(0.5, lr, 0.0, beta2, 0.0, "adam", steps=500, n_runs=20) is None   # bad a: message, no run
     box = wd.explorer(steps=300, n_runs=10)
     assert len(box.children) == 2
+    # valid values off the controls' ranges extend them (never clipped)
+    box = wd.explorer(a=-3.0, lr=5.0, beta1=0.995, beta2=0.95, eps=2.5, steps=300, n_runs=10)
+    (w_opt, w_a, w_lr), (w_b1, w_b2, w_eps) = [v.children for v in box.children[0].children]
+    assert (w_a.value, w_b1.value, w_b2.value, w_eps.value) == (-3.0, 0.995, 0.95, 2.5)
+    assert w_lr.value == pytest.approx(5.0)
+    assert wd.draw(-0.1, lr, 1.0, beta2, 0.0, "adam", steps=500, n_runs=20) is None  # beta1 = 1: message
     plt.close("all")
 
 
@@ -302,3 +312,85 @@ def test_prop5_margins():
     b = np.log(1e10)
     assert np.allclose(mu_in * 10000 + 4.5 * s * 100, -b)
     assert np.allclose(np.exp(-2 * mu_out * b / s ** 2), 1e-6)
+
+
+# ------------------------------------------------------------------ kit contract, errata
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_params_match_the_notebook():
+    import ast
+    from sgdlab.book import notebook_parameters
+    nb = notebook_parameters(ROOT / "book" / "amsgrad.ipynb")
+    assert list(ex.PARAMS.defaults()) == list(nb)
+    assert ex.PARAMS.defaults() == {k: ast.literal_eval(v) for k, v in nb.items()}
+
+
+@pytest.mark.parametrize("param", [*ex.PARAMS, ex.BETA1, ex.EPS], ids=lambda p: p.name)
+def test_invalid_values_name_the_parameter(param):
+    for bad in param.invalid_values():
+        with pytest.raises(ValueError, match=rf"^{param.name}"):
+            if param.name in ex.PARAMS.params:
+                ex.PARAMS.validate(**{param.name: bad})
+            else:
+                param.check(bad)
+
+
+def test_stream_plan_blocks_disjoint_at_the_largest_sizes():
+    P = ex.PARAMS.validate(n_runs=10**7, steps=10, seed=2**63 - 1)
+    S = ex.stream_plan(P)
+    assert S.overlaps() == [] and S.blocks["fig4"] == (0, 10**7)
+    assert S.blocks["momentum_0.9"][1] == ex.N_MOM * len(ex.MOM9_GRID)
+    S0 = ex.stream_plan(ex.PARAMS.validate())
+    assert S0.overlaps() == [] and S0["fig4"] == 0          # Fig. 4 keeps its streams at the defaults
+
+
+def test_momentum_rate_uses_its_block():
+    # the k-th lr' of a block starting at s uses streams s + k n .. s + (k + 1) n - 1
+    m1 = ex.momentum_rate(-0.1, 0.9, [0.2, 0.4], n_runs=20, t1=10, t2=60, seed=0, stream_offset=20)
+    m2 = ex.momentum_rate(-0.1, 0.9, [0.3, 0.2, 0.4], n_runs=20, t1=10, t2=60, seed=0, stream_offset=0)
+    assert m1["rate"][0] == m2["rate"][1] and m1["rate"][1] == m2["rate"][2]     # same streams, same lr'
+    m3 = ex.momentum_rate(-0.1, 0.9, [0.2], n_runs=20, t1=10, t2=60, seed=0, stream_offset=0)
+    assert m3["rate"][0] != m1["rate"][0] and m1["n_diverged"] == 0             # other streams
+
+
+def test_eq109_endpoints_are_not_absorbing():
+    # at both ends of Eq. 109 the drift mu is 0 while the log step s.d. is > 0: ln|w| is a driftless walk,
+    # P(|w_t| > eps) -> 1/2, no convergence in probability: the interval is open
+    for a in (-0.1, -0.5, -1.0, -4.0):
+        lo, hi = th.lr_eff_interval(a)
+        for edge in (lo, hi):
+            assert abs(float(th.mu_eff(a, edge))) < 1e-12
+            assert float(th.log_step_sd(a, edge)) > 0.05
+    assert float(th.log_step_sd(-1.0, 0.5)) == pytest.approx(np.log(2))     # the errata example: s = ln 2
+
+
+def test_prop5_lower_edge_secured_when_minus_lr_below_a():
+    # vhat <= (1 - a)^2 gives lr' >= lr / (1 - a), above a / (a - 1) exactly when a > -lr
+    for a, lr in [(-0.1, 0.2), (-0.5, 0.6), (-0.05, 0.06)]:
+        lo, _ = th.lr_eff_interval(a)
+        assert lr / (1 - a) > lo
+    a, lr = -0.5, 0.3                      # a < -lr: the argument gives nothing
+    assert lr / (1 - a) < th.lr_eff_interval(a)[0]
+
+
+def test_errata_have_their_paragraphs_in_the_notebook():
+    import json
+    from sgdlab.chapters import amsgrad
+    text = "\n".join("".join(c["source"]) for c in json.load(open(ROOT / "book" / "amsgrad.ipynb"))["cells"]
+                     if c["cell_type"] == "markdown")
+    labels = [e["label"] for e in amsgrad.ERRATA]
+    assert len(set(labels)) == len(labels) >= 6
+    for e in amsgrad.ERRATA:
+        assert set(e) == {"paper", "location", "printed", "correct", "label"}
+        assert f"\n({e['label']})=\n" in text
+
+
+def test_exact_zeros_depend_on_the_order_of_operations_not_the_tiny_fraction():
+    # the "runs exactly 0" count is a property of subnormal rounding: two algebraically equal update orders
+    # give very different counts, while every run is below 1e-300 under both
+    d = ex.underflow_demo(-0.1, 0.2, 1.3, n_runs=500, steps=3000)
+    fz = sorted(v["frac_zero"] for v in d.values())
+    assert all(v["frac_tiny"] == 1.0 for v in d.values())
+    assert fz[0] < 0.5 and fz[1] > 0.9

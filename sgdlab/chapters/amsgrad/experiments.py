@@ -15,9 +15,9 @@ import numpy as np
 import sgdlab
 from sgdlab.chapters.amsgrad import theory as th
 from sgdlab import quadratic as q
-from sgdlab.params import is_int as _is_int, number as _number
+from sgdlab.chapters._kit import Param, Params, Rows, Streams, fmt
 
-__all__ = ["CONFIGS", "validate_parameters", "initial_points", "run_optimizer", "fig4_runs",
+__all__ = ["CONFIGS", "PARAMS", "stream_plan", "BETA1", "EPS", "initial_points", "run_optimizer", "fig4_runs",
            "vhat_paths", "momentum_rate", "agreement", "OptRun", "eps_sweep", "tail_table"]
 
 # (key, optimizer, beta1, label)
@@ -31,51 +31,48 @@ BOUNDARY = 1 - 1e-9
 MAX_UPDATES = 3e9
 
 
-def _integer(v):
-    """int for ints, integral floats (5e4) and integer text ("2000"); v unchanged otherwise."""
-    if isinstance(v, str):
-        try:
-            f = float(v)
-        except ValueError:
-            return v
-        v = f
-    if isinstance(v, (float, np.floating)) and math.isfinite(v) and float(v).is_integer():
-        return int(v)
-    return v
-
-
-def validate_parameters(a, lr, beta2, n_runs, steps, gd_lr, seed, beta1=0.0, eps=0.0):
-    """Check the chapter's parameters; ValueError naming the parameter. Returns a dict of clean values."""
-    a = _number("a", a)
-    if not a < 0:
-        raise ValueError(f"a: must be < 0 (w = 0 is a maximum of the expected loss only for a < 0), got {a}")
-    lr = _number("lr", lr)
-    if not lr > 0:
-        raise ValueError(f"lr: must be > 0, got {lr}")
-    beta2 = _number("beta2", beta2)
-    if not 0 <= beta2 < 1:
-        raise ValueError(f"beta2: must be in [0, 1), got {beta2}")
-    beta1 = _number("beta1", beta1)
-    if not 0 <= beta1 < 1:
-        raise ValueError(f"beta1: must be in [0, 1), got {beta1}")
-    eps = _number("eps", eps)
-    if eps < 0:
-        raise ValueError(f"eps: must be >= 0, got {eps}")
-    gd_lr = _number("gd_lr", gd_lr)
-    if not gd_lr > 0:
-        raise ValueError(f"gd_lr: must be > 0, got {gd_lr}")
-    n_runs, steps, seed = _integer(n_runs), _integer(steps), _integer(seed)
-    if not _is_int(n_runs) or n_runs < 2:
-        raise ValueError(f"n_runs: must be an integer >= 2, got {n_runs!r}")
-    if not _is_int(steps) or steps < 10:
-        raise ValueError(f"steps: must be an integer >= 10, got {steps!r}")
-    if not _is_int(seed) or not 0 <= seed < 2 ** 63:
-        raise ValueError(f"seed: must be an integer in [0, 2**63), got {seed!r}")
-    if len(CONFIGS) * n_runs * steps > MAX_UPDATES:
-        raise ValueError(f"n_runs: 5 optimizers x n_runs x steps = {len(CONFIGS) * n_runs * steps:.2g} "
+def _budget(P):
+    """Cross-parameter limit: the five optimizers' updates."""
+    if len(CONFIGS) * P["n_runs"] * P["steps"] > MAX_UPDATES:
+        raise ValueError(f"n_runs: 5 optimizers x n_runs x steps = {len(CONFIGS) * P['n_runs'] * P['steps']:.2g} "
                          f"updates exceeds {MAX_UPDATES:.0e}")
-    return dict(a=a, lr=lr, beta2=beta2, n_runs=int(n_runs), steps=int(steps), gd_lr=gd_lr,
-                seed=int(seed), beta1=beta1, eps=eps)
+
+
+PARAMS = Params(
+    Param("a", -0.1, "float", "curvature parameter: x ∈ {1, a − 1}; w = 0 is a maximum of E L̂ = aw²/4 for a < 0",
+          hi=0.0, hi_open=True),
+    Param("lr", 0.2, "float", "learning rate λ of Adam and AMSGrad", lo=0.0, lo_open=True),
+    Param("beta2", 0.999, "float", "second-moment decay β₂", lo=0.0, hi=1.0, hi_open=True),
+    Param("n_runs", 2000, "int", "independent runs per optimizer", lo=2, hi=10**7),
+    Param("steps", 50000, "int", "steps per run", lo=10, hi=10**9),
+    Param("gd_lr", 0.01, "float", "learning rate λ of gradient descent", lo=0.0, lo_open=True),
+    Param("seed", 0, "int", "seed of the initial points and of the core's random streams", lo=0, hi=2**63,
+          hi_open=True),
+    extra=_budget)
+
+#: the explorer's extra controls (not parameters of the page)
+BETA1 = Param("beta1", 0.0, "float", "momentum β₁", lo=0.0, hi=1.0, hi_open=True)
+EPS = Param("eps", 0.0, "float", "ε added to √v̂", lo=0.0)
+
+N_MOM = 1000                                              # runs per λ' of the momentum-SGD rate curves
+MOM9_GRID = np.round(np.linspace(0.02, 1.6, 80), 4)       # λ' grid, β1 = 0.9
+MOM0_GRID = [0.05, 0.1, 0.2, 0.3, 0.5]                    # λ' grid, β1 = 0 (check against μ(λ'))
+N_EPS_MAX, EPS_STEPS_MAX = 500, 20000                     # ε sweep: at most 500 runs x 20 000 steps
+N_PATHS_MAX, PATHS_T_MAX = 200, 20000                     # v̂ paths: first 200 runs, up to step 20 000
+
+
+def stream_plan(P) -> Streams:
+    """The chapter's blocks of the core's random streams (`stream_offset`s), disjoint at any size.
+
+    "fig4": the five optimizers of Fig. 4 share it on purpose (run r sees the same data under every
+    optimizer: a paired comparison); the v̂ paths and the ε sweep re-use its first runs (same w0 and data as
+    Fig. 4, the prefix property of the core's streams). The two momentum-SGD rate curves have their own
+    blocks (N_MOM streams per λ')."""
+    S = Streams()
+    S.take("fig4", P["n_runs"], at=0)
+    S.take("momentum_0.9", N_MOM * len(MOM9_GRID), at=0)
+    S.take("momentum_0.0", N_MOM * len(MOM0_GRID), at=0)
+    return S
 
 
 def initial_points(n_runs, seed):
@@ -124,7 +121,7 @@ class OptRun:
 
 
 def run_optimizer(optimizer, beta1, *, a, lr, beta2, steps, w0, seed, eps=0.0, snapshots=None,
-                  key=None, label=None, n_threads=None):
+                  key=None, label=None, n_threads=None, stream_offset=0):
     """Simulate the quadratic model, w projected on [-1, 1], with one optimizer, in the core."""
     t = snapshot_steps(steps) if snapshots is None else np.asarray(snapshots)
     kw = dict(optimizer=optimizer)
@@ -134,7 +131,7 @@ def run_optimizer(optimizer, beta1, *, a, lr, beta2, steps, w0, seed, eps=0.0, s
         warnings.simplefilter("always", sgdlab.DivergenceWarning)
         res = sgdlab.simulate("quadratic", data=sgdlab.TwoPoint(a), lr=lr, steps=steps, w0=w0,
                               project=sgdlab.Interval(-1, 1), snapshots=t, seed=seed,
-                              n_threads=n_threads, **kw)
+                              stream_offset=stream_offset, n_threads=n_threads, **kw)
     snaps = res.snapshots
     absw = np.abs(snaps[res.ok])
     n = absw.shape[0]
@@ -148,31 +145,33 @@ def run_optimizer(optimizer, beta1, *, a, lr, beta2, steps, w0, seed, eps=0.0, s
                   eps=float(eps) if optimizer in ("adam", "amsgrad") else 0.0)
 
 
-def fig4_runs(a, lr, beta2, n_runs, steps, gd_lr, seed, eps=0.0, configs=None):
-    """Fig. 4: the five optimizers of the paper from the same w0 and data streams. Dict key -> OptRun."""
+def fig4_runs(a, lr, beta2, n_runs, steps, gd_lr, seed, eps=0.0, configs=None, stream_offset=0):
+    """Fig. 4: the five optimizers of the paper from the same w0 and data streams (stream_offset, ...).
+    Dict key -> OptRun."""
     w0 = initial_points(n_runs, seed)
     out = {}
     for key, opt, b1, label in (configs or CONFIGS):
         out[key] = run_optimizer(opt, b1, a=a, lr=gd_lr if opt == "gd" else lr, beta2=beta2,
-                                 steps=steps, w0=w0, seed=seed, eps=eps, key=key, label=label)
+                                 steps=steps, w0=w0, seed=seed, eps=eps, key=key, label=label,
+                                 stream_offset=stream_offset)
         if opt == "amsgrad" and b1 > 0:
-            _record_vhat_half(out[key], a=a, beta2=beta2, seed=seed)
+            _record_vhat_half(out[key], a=a, beta2=beta2, seed=seed, stream_offset=stream_offset)
     return out
 
 
-def _record_vhat_half(run, *, a, beta2, seed, frac=0.5):
+def _record_vhat_half(run, *, a, beta2, seed, frac=0.5, stream_offset=0):
     """vhat at the start of the late window of `late_rate` (a separate, shorter core run: run r's stream does
     not depend on `steps`, checked here on w), stored in run.extra["vhat_half"] / ["t_half"]."""
     i = int(np.searchsorted(run.t, run.t[-1] * (1 - frac)))
     t_half = int(run.t[i])
     h = run_optimizer(run.optimizer, run.beta1, a=a, lr=run.lr, beta2=beta2, steps=t_half, w0=run.w0, seed=seed,
-                      eps=run.eps, snapshots=[0, t_half])
+                      eps=run.eps, snapshots=[0, t_half], stream_offset=stream_offset)
     if not np.array_equal(h.final, run.snapshots[:, i], equal_nan=True):
         raise RuntimeError("core: run r's stream depends on `steps` (prefix property broken)")
     run.extra.update(vhat_half=h.vhat, t_half=t_half)
 
 
-def vhat_paths(a, lr, beta2, n_runs, seed, t_max, n_t=40, configs=None):
+def vhat_paths(a, lr, beta2, n_runs, seed, t_max, n_t=40, configs=None, stream_offset=0):
     """v_t and vhat_t of the first n_runs runs at n_t log-spaced steps up to t_max.
 
     The core returns the optimizer state only at the end of a run, so each step t is a separate
@@ -188,34 +187,37 @@ def vhat_paths(a, lr, beta2, n_runs, seed, t_max, n_t=40, configs=None):
         for t in ts:
             res = sgdlab.simulate("quadratic", data=sgdlab.TwoPoint(a), lr=lr, steps=int(t), w0=w0,
                                   project=sgdlab.Interval(-1, 1), optimizer=opt, beta1=b1,
-                                  beta2=beta2, seed=seed)
+                                  beta2=beta2, seed=seed, stream_offset=stream_offset)
             V.append(res.opt_state["v"]); VH.append(res.opt_state["vhat"]); W.append(res.final)
         out[key] = dict(t=ts, v=np.array(V).T, vhat=np.array(VH).T, w=np.array(W).T, label=label,
                         beta1=b1, optimizer=opt)
     return out
 
 
-def momentum_rate(a, beta1, lr_effs, *, n_runs=1000, t1=200, t2=2000, seed=0, big=1e30):
+def momentum_rate(a, beta1, lr_effs, *, n_runs=1000, t1=200, t2=2000, seed=0, big=1e30, stream_offset=0):
     """Growth rate of |w| under SGD with momentum at a fixed effective learning rate lr' (no projection):
     the asymptotic dynamics of AMSGrad once vhat has frozen at c = (lr / lr')^2.
 
     Run in the core as AMSGrad with eps = big and lr = lr' * big: d = m / (sqrt(vhat) + big), so the
     step is lr' m (1 + O(sqrt(vhat) / big)), i.e. momentum SGD to ~1e-20 relative precision here.
     The rate is the run average of (ln|w_t2| - ln|w_t1|) / (t2 - t1) (t1 skips the transient while m
-    builds up). Returns dict(lr_eff, rate, se, n_zero) with n_zero runs excluded (w exactly 0).
+    builds up). Returns dict(lr_eff, rate, se, n_zero, n_diverged) with n_zero runs excluded (w exactly 0).
+    The k-th lr' uses streams stream_offset + k n_runs, ..., stream_offset + (k + 1) n_runs - 1.
     """
     lr_effs = np.atleast_1d(np.asarray(lr_effs, dtype=float))
-    rate, se, nz = [], [], []
+    rate, se, nz, n_div = [], [], [], 0
     for k, le in enumerate(lr_effs):
         res = sgdlab.simulate("quadratic", data=sgdlab.TwoPoint(a), lr=le * big, steps=t2, w0=1.0,
                               n_runs=n_runs, optimizer="amsgrad", beta1=beta1, beta2=0.999, eps=big,
-                              snapshots=[t1, t2], seed=seed, stream_offset=k * n_runs)
+                              snapshots=[t1, t2], seed=seed,
+                              stream_offset=stream_offset + k * n_runs)
+        n_div += int(res.n_diverged)
         s = np.abs(res.snapshots)
         good = np.all(s > 0, axis=1) & res.ok
         r = (np.log(s[good, 1]) - np.log(s[good, 0])) / (t2 - t1)
         rate.append(r.mean()); se.append(r.std(ddof=1) / np.sqrt(r.size)); nz.append(int((~good).sum()))
     return dict(lr_eff=lr_effs, rate=np.array(rate), se=np.array(se), n_zero=np.array(nz),
-                beta1=float(beta1), t1=t1, t2=t2)
+                beta1=float(beta1), t1=t1, t2=t2, n_diverged=n_div)
 
 
 def prop5_margins(a, lr_eff, steps, z=4.5, p=1e-6):
@@ -233,7 +235,14 @@ def prop5_margins(a, lr_eff, steps, z=4.5, p=1e-6):
     return -(b + z * s * np.sqrt(half)) / half, np.log(1 / p) * s * s / (2 * b)
 
 
-def prop5_rows(run, a, name):
+G_PROP5 = "Prop. 5 run by run (β1 = 0): drift μ(λ') clearly < 0 ⇒ at the maximum; clearly > 0 ⇒ not"
+G_VHAT = "premises of Prop. 5: v̂_t non-decreasing and bounded"
+G_EPS = "with ε: λ' ≤ λ/ε, and below Eq. 109 no run at the maximum"
+G_LATE = "late growth rate of ln|w_t| (2nd half of the run): AMSGrad < 0, Adam = 0"
+G_PAPER = "the paper's Fig. 4 claims at the last step"
+
+
+def prop5_rows(run, a, name, group=G_PROP5):
     """Prop. 5 at a finite T, run by run, for beta1 = 0 (AMSGrad with or without eps): with the frozen
     lr' = lr / (sqrt(vhat_T) + eps), runs whose drift mu(lr') is clearly negative must be at the maximum
     (|w_T| < 1e-10) and runs whose drift is clearly positive must not be (prop5_margins); runs near an edge
@@ -244,27 +253,28 @@ def prop5_rows(run, a, name):
     at = np.abs(run.final) < ZERO
     neg, pos = mu < mu_in, mu > mu_out
     ok = bool(np.all(at[neg])) and not np.any(at[pos]) and (neg.sum() + pos.sum()) > 0
-    return [{"check": f"{name}: runs with μ(λ') clearly < 0 at the max (|w_T| < 1e-10); runs with μ(λ') "
-                      f"clearly > 0 not at the max (undetermined near the edges: {int((~neg & ~pos).sum())})",
-             "theory": "all; none", "simulation": f"{int(at[neg].sum())}/{int(neg.sum())}; "
-                                                  f"{int(at[pos].sum())}/{int(pos.sum())}",
-             "tolerance": "exact (margins: 4.5 SD of the walk / p < 1e-6)", "passed": ok}]
+    R = Rows()
+    R.bound(f"{name}: at the max among runs with μ(λ') clearly < 0; among runs with μ(λ') clearly > 0 "
+            f"(undetermined near the edges: {int((~neg & ~pos).sum())})",
+            f"{int(neg.sum())} of {int(neg.sum())}; 0 of {int(pos.sum())}",
+            f"{int(at[neg].sum())} of {int(neg.sum())}; {int(at[pos].sum())} of {int(pos.sum())}", ok,
+            "exact (margins: 4.5 s.d. of the walk; p < 10⁻⁶)", group=group)
+    return R.rows
 
 
 def eps_rows(sweep, a):
     """Agreement rows of the eps experiment: Prop. 5 run by run with lr' = lr / (sqrt(vhat_T) + eps), and for
     lr / eps below the Eq. 109 interval: every lr' below it and no run at the maximum."""
     lo, _ = th.lr_eff_interval(a)
-    rows = []
+    R = Rows()
     for e, r in sweep.items():
-        rows.extend(prop5_rows(r, a, f"AMSGrad β1=0, ε = {e:g}"))
+        R.extend(prop5_rows(r, a, f"AMSGrad β1 = 0, ε = {fmt(e)}"))
         if e > 0 and r.lr / e < lo:
             at = np.abs(r.final) < ZERO
-            rows.append({"check": f"AMSGrad β1=0, ε = {e:g}: λ/ε = {r.lr / e:.3g} below Eq. 109 (λ'_lo = {lo:.4f}): "
-                                  "max λ' and runs at the max",
-                         "theory": f"≤ {r.lr / e:.4g}; 0", "simulation": f"{np.max(r.lr_eff):.4g}; {int(at.sum())}",
-                         "tolerance": "exact", "passed": bool(np.max(r.lr_eff) <= r.lr / e and not at.any())})
-    return rows
+            R.bound(f"ε = {fmt(e)}: λ/ε = {fmt(r.lr / e, 3)} below Eq. 109 (λ'_lo = {fmt(lo)}): largest λ'; "
+                    "runs at the max", f"≤ {fmt(r.lr / e)}; 0", f"{fmt(float(np.max(r.lr_eff)))}; {int(at.sum())}",
+                    bool(np.max(r.lr_eff) <= r.lr / e and not at.any()), "exact", group=G_EPS)
+    return R.rows
 
 
 def late_rate(run, frac=0.5):
@@ -291,50 +301,45 @@ def summary(runs):
 
 
 def agreement(runs, a, lr, beta2, gd_lr, paths, mom0, mom9=None, z=4.5):
-    """Rows of the agreement table (all computed from the simulations): check, simulation, theory, passed.
+    """Rows of the agreement table (the kit's `Rows`, all computed from the simulations).
 
     z = 4.5 standard errors: two-sided p = 7e-6 per row under the null (correct theory and core).
     """
-    rows = []
-
-    def row(check, sim, expected, passed, tol):
-        rows.append({"check": check, "theory": expected, "simulation": sim, "tolerance": tol,
-                     "passed": bool(passed)})
-
+    R = Rows(z=z)
     lo, hi = th.lr_eff_interval(a)
     # 1. GD is deterministic: |w_t| = min(1, |w0| r^t) run by run, at every snapshot.
     g = runs["gd"]
     exact = th.gd_abs_path(a, gd_lr, g.t, g.w0)
     err = float(np.max(np.abs(np.abs(g.snapshots) - exact)))
-    row("GD: |w_t| = min(1, |w0|(1−λa/2)^t), every run and snapshot (max abs error)", f"{err:.1e}", "0 (exact)",
-        err < 1e-9, "1e-9 (rounding of r^t)")
-    # 2. Eq. 94-98 (corrected): vhat <= (1 - a)^2 for every run.
+    R.bound("GD: |w_t| = min(1, |w0|(1−λa/2)^t), every run and snapshot (largest error)", 0.0, err, err < 1e-9,
+            "10⁻⁹ (rounding of r^t)")
+    # 2. the premises of Prop. 5: vhat <= (1 - a)^2 (corrected Eq. 94-98) and non-decreasing
     vmax = max(float(np.max(runs[k].vhat)) for k in runs if runs[k].vhat is not None)
-    row("Eq. 98 corrected: max over runs of v̂_T ≤ (1−a)²", f"{vmax:.4f}", f"≤ {th.vhat_bound(a):.4f}",
-        vmax <= th.vhat_bound(a), "exact")
-    # 3. vhat is non-decreasing along every AMSGrad path (the premise of Prop. 5).
+    R.bound("Eq. 98 corrected: largest v̂_T over runs ≤ (1−a)²", f"≤ {fmt(th.vhat_bound(a))}", vmax,
+            vmax <= th.vhat_bound(a), "exact", group=G_VHAT)
     for key in ("amsgrad_0.0", "amsgrad_0.9"):
         if key in paths:
             d = np.diff(paths[key]["vhat"], axis=1)
-            row(f"{runs[key].label}: v̂_t non-decreasing on every path", f"min Δv̂ = {d.min():.1e}", "≥ 0",
-                d.min() >= 0, "exact")
-    # 4. Prop. 5 for beta1 = 0: frozen lr' inside Eq. 109 -> |w_T| -> 0 (in probability, as t -> infinity).
-    # At a finite T, ln|w| of a run whose lr' is near an edge (|mu(lr')| small) is a random walk with
-    # almost no drift, which may or may not have reached 1e-10 yet: such runs are undetermined. Runs whose
-    # lr' is clearly outside (mu > 0.01 per step) must not be at the maximum, those clearly inside
-    # (mu < -0.01) must all be there.
+            R.bound(f"{runs[key].label}: smallest increment of v̂_t on every path", "≥ 0", float(d.min()),
+                    d.min() >= 0, "exact", group=G_VHAT)
+    # the lower edge of Eq. 109 holds for every run when -lr < a: lr' >= lr / (1 - a) > a / (a - 1)
     r0 = runs["amsgrad_0.0"]
     le = r0.lr_eff
-    inside = (le >= lo) & (le <= hi)
-    row(f"AMSGrad β1=0: λ' = λ/√v̂_T inside Eq. 109 [{lo:.4f}, {hi:.4f}], i.e. v̂_T ≥ (λ/λ'_hi)² = "
-        f"{th.vhat_threshold(a, lr):.5f}", f"{inside.sum()}/{inside.size} inside (min v̂_T = {np.min(r0.vhat):.5f})",
-        "→ all as t → ∞ (Prop. 5)", inside.mean() > 0.5, "more than half (finite T)")
-    rows.extend(prop5_rows(r0, a, "AMSGrad β1=0"))
-    # 5. The momentum-SGD rate machinery reduces to mu at beta1 = 0 (exact theory).
+    if -lr < a:
+        R.bound(f"AMSGrad β1 = 0: smallest λ' ≥ λ/(1−a) = {fmt(lr / (1 - a))} > λ'_lo = {fmt(lo)} (lower edge "
+                "secured)", f"≥ {fmt(lr / (1 - a))}", float(np.min(le)),
+                bool(np.min(le) >= lr / (1 - a) * (1 - 1e-12)), "exact (relative 10⁻¹²)", group=G_VHAT)
+    # 3. Prop. 5 for beta1 = 0: frozen lr' inside the open Eq. 109 interval -> |w_T| -> 0 as t -> infinity.
+    inside = (le > lo) & (le < hi)
+    R.bound(f"AMSGrad β1 = 0: runs with λ' = λ/√v̂_T inside Eq. 109 ({fmt(lo)}, {fmt(hi)}), i.e. v̂_T > "
+            f"{fmt(th.vhat_threshold(a, lr))}", "all as t → ∞ (Prop. 5)", f"{int(inside.sum())} of {inside.size}",
+            inside.mean() > 0.5, "more than half at a finite T")
+    R.extend(prop5_rows(r0, a, "AMSGrad β1 = 0"))
+    # 4. The momentum-SGD rate machinery reduces to mu at beta1 = 0 (exact theory).
     zs = (mom0["rate"] - th.mu_eff(a, mom0["lr_eff"])) / mom0["se"]
-    row(f"Core momentum-SGD growth rate at β1=0 vs exact μ(λ') (Lemma 1), {len(zs)} values of λ'",
-        f"max |z| = {np.max(np.abs(zs)):.2f}", "μ(λ')", np.max(np.abs(zs)) <= z, f"|z| ≤ {z}")
-    # 6. With momentum, frozen AMSGrad is momentum SGD at lr': late growth rate vs the rate curve.
+    R.bound(f"core's momentum-SGD rate at β1 = 0 vs exact μ(λ') (Lemma 1), {len(zs)} values of λ': largest |z|",
+            f"≤ {fmt(z)}", float(np.max(np.abs(zs))), np.max(np.abs(zs)) <= z, f"|z| ≤ {fmt(z)}")
+    # 5. With momentum, frozen AMSGrad is momentum SGD at lr': late growth rate vs the rate curve.
     if mom9 is not None and "amsgrad_0.9" in runs:
         r9 = runs["amsgrad_0.9"]
         rate, good = late_rate(r9)
@@ -352,35 +357,35 @@ def agreement(runs, a, lr, beta2, gd_lr, paths, mom0, mom9=None, z=4.5):
         se_sim = rate.std(ddof=1) / np.sqrt(rate.size)
         used = (mom9["lr_eff"] >= le9.min() - 0.1) & (mom9["lr_eff"] <= le9.max() + 0.1)
         se_th = float(np.max(mom9["se"][used]))
-        zz = (rate.mean() - pred.mean()) / np.hypot(se_sim, se_th)
-        row(f"AMSGrad β1=0.9: late growth rate of ln|w| vs momentum-SGD rate at the final λ' (v̂ unchanged "
-            f"over the 2nd half in {100 * frac_frozen:.1f}% of runs)",
-            f"{rate.mean():.5f} (z = {zz:.2f})", f"{pred.mean():.5f}", abs(zz) <= z, f"|z| ≤ {z}")
-    # 7. Late growth rate of ln|w| (second half of the run, runs with w_T != 0): AMSGrad with momentum
+        R.close(f"AMSGrad β1 = 0.9: late growth rate of ln|w| vs the momentum-SGD rate at the final λ' "
+                f"(v̂ unchanged over the 2nd half in {100 * frac_frozen:.1f}% of runs)",
+                float(pred.mean()), float(rate.mean()), float(np.hypot(se_sim, se_th)))
+    # 6. Late growth rate of ln|w| (second half of the run, runs with w_T != 0): AMSGrad with momentum
     # converges (rate < 0), Adam is stationary (rate = 0: it sits at the edge of the absorbing region).
-    for key, claim in [("amsgrad_0.9", "→ max: rate < 0"), ("adam_0.0", "stationary: rate = 0"),
-                       ("adam_0.9", "stationary: rate = 0")]:
+    for key, claim in [("amsgrad_0.9", "< 0"), ("adam_0.0", "= 0"), ("adam_0.9", "= 0")]:
         if key not in runs:
             continue
         rate, good = late_rate(runs[key])
         if rate.size < 2:
             continue
-        m, s = rate.mean(), rate.std(ddof=1) / np.sqrt(rate.size)
-        ok = (m + z * s < 0) if "<" in claim else (abs(m) <= z * s)
-        row(f"{runs[key].label}: late growth rate of ln|w_t| per step (2nd half of the run)",
-            f"{m:.2e} ± {s:.1e} (z = {m / s:.1f})", claim, ok, f"{z} SE")
-    # 8. The paper's claims at the last step (mean |w_T| ± z SE).
-    for key, claim, test in [
-        ("amsgrad_0.0", "→ max: mean |w_T| < 1e-3", lambda m, s: m + z * s < 1e-3),
-        ("adam_0.9", "away from max and boundary: 0.05 < mean |w_T| < 0.9", lambda m, s: m - z * s > 0.05 and m + z * s < 0.9),
+        m, s = float(rate.mean()), float(rate.std(ddof=1) / np.sqrt(rate.size))
+        name = f"{runs[key].label}: late growth rate of ln|w_t| per step (2nd half of the run)"
+        if claim == "< 0":
+            R.bound(name, "< 0", m, m + z * s < 0, f"< −{fmt(z)}·SE = −{fmt(z * s, 2)}", group=G_LATE)
+        else:
+            R.close(name, 0.0, m, s, group=G_LATE)
+    # 7. The paper's claims at the last step (mean |w_T| +- z SE).
+    for key, theory, test in [
+        ("amsgrad_0.0", "→ max: mean |w_T| < 10⁻³", lambda m, s: m + z * s < 1e-3),
+        ("adam_0.9", "0.05 < mean |w_T| < 0.9 (neither max nor boundary)", lambda m, s: m - z * s > 0.05 and m + z * s < 0.9),
         ("gd", "escapes: mean |w_T| > 0.99", lambda m, s: m - z * s > 0.99)]:
         if key not in runs:
             continue
         f = runs[key].final_abs
-        m, s = f.mean(), f.std(ddof=1) / np.sqrt(f.size)
-        row(f"paper, {runs[key].label} {claim.split(':')[0]}", f"{m:.3g} ± {s:.1g}", claim.split(": ")[1], test(m, s),
-            f"{z} SE")
-    return rows
+        m, s = float(f.mean()), float(f.std(ddof=1) / np.sqrt(f.size))
+        R.bound(f"{runs[key].label}: mean |w_T|", theory, m, test(m, s), f"{fmt(z)} SE = {fmt(z * s, 2)}",
+                group=G_PAPER)
+    return R.rows
 
 
 def tail_table(runs, steps=(1000, 5000)):
@@ -398,7 +403,8 @@ def tail_table(runs, steps=(1000, 5000)):
     return rows
 
 
-def eps_sweep(a, lr, beta2, n_runs, steps, seed, eps_values=(0.0, 1e-8, 0.1, 1.0, 4.0), beta1=0.0):
+def eps_sweep(a, lr, beta2, n_runs, steps, seed, eps_values=(0.0, 1e-8, 0.1, 1.0, 4.0), beta1=0.0,
+              stream_offset=0):
     """AMSGrad with eps > 0: w_t = w_{t-1} - lr m_t / (sqrt(vhat_t) + eps), so once vhat has frozen at c the
     effective learning rate is lr' = lr / (sqrt(c) + eps) <= lr / eps. Prop. 5's argument is unchanged
     (lr' inside Eq. 109 -> w -> 0); but if lr / eps is below the interval's lower edge a / (a - 1), no value of
@@ -407,5 +413,29 @@ def eps_sweep(a, lr, beta2, n_runs, steps, seed, eps_values=(0.0, 1e-8, 0.1, 1.0
     w0 = initial_points(n_runs, seed)
     t = snapshot_steps(steps, n_lin=50, n_log=20)
     return {float(e): run_optimizer("amsgrad", beta1, a=a, lr=lr, beta2=beta2, steps=steps, w0=w0, seed=seed,
-                                    eps=float(e), snapshots=t, key=f"eps_{e:g}", label=f"ε = {e:g}")
+                                    eps=float(e), snapshots=t, key=f"eps_{e:g}", label=f"ε = {e:g}",
+                                    stream_offset=stream_offset)
             for e in eps_values}
+
+
+UNDERFLOW_ORDERS = {"w − λ·m/√v̂": lambda w, m, lr, sq: w - lr * m / sq,
+                    "w − (λ/√v̂)·m": lambda w, m, lr, sq: w - (lr / sq) * m}
+
+
+def underflow_demo(a, lr, lr_eff, n_runs=2000, steps=3000, w_start=1e-250, seed=1):
+    """What happens to AMSGrad (β1 = 0, v̂ frozen so that λ/√v̂ = lr_eff) once |w| reaches the subnormal range,
+    for two algebraically equal orders of the update, in NumPy (√v̂ = lr / lr_eff). With drift μ(lr_eff) < 0
+    both drive |w| below the smallest normal double; whether a run then ends exactly at 0 or stays at the
+    smallest subnormal (4.9e-324) depends on how the last products round, i.e. on the order.
+    Returns {order: dict(frac_zero, frac_tiny (|w| < 1e-300), median)}."""
+    out = {}
+    for name, step in UNDERFLOW_ORDERS.items():
+        rng = np.random.default_rng(seed)
+        w = np.full(int(n_runs), float(w_start))
+        sq = float(lr) / float(lr_eff)
+        for _ in range(int(steps)):
+            x = np.where(rng.random(w.size) < 0.5, 1.0, a - 1.0)
+            w = step(w, x * w, float(lr), sq)
+        out[name] = dict(frac_zero=float(np.mean(w == 0)), frac_tiny=float(np.mean(np.abs(w) < 1e-300)),
+                         median=float(np.median(np.abs(w))))
+    return out
