@@ -90,10 +90,18 @@ class _Links(html.parser.HTMLParser):
             self.hrefs.append(a["href"])
 
 
+def _is_redirect(path):
+    with open(path, encoding="utf-8", errors="replace") as fh:
+        head = fh.read(2000).lower()
+    return 'http-equiv="refresh"' in head and "<article" not in head
+
+
 def pages_of(html_root):
+    """The book's pages (not search/index pages, not the root's redirect to the first page)."""
     pages = sorted(glob.glob(os.path.join(html_root, "**", "*.html"), recursive=True))
     return [p for p in pages if "/_static/" not in p and "/_sources/" not in p and "/_images/" not in p
-            and os.path.basename(p) not in ("genindex.html", "search.html", "py-modindex.html")]
+            and os.path.basename(p) not in ("genindex.html", "search.html", "py-modindex.html")
+            and not _is_redirect(p)]
 
 
 def check_links(html_root):

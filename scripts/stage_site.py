@@ -49,11 +49,12 @@ def stage_notebook(src, dst):
 
 def stage_static(site):
     """The JavaScript the explorers need, served by the book itself (never from a CDN): BokehJS from
-    the installed bokeh package, into the site's _static folder (see html_js_files in _config.yml)."""
+    the installed bokeh package, and the book's stylesheet, into the site's _static folder (see
+    html_js_files and html_css_files in _config.yml)."""
     sys.path.insert(0, ROOT)
     from sgdlab.chapters._explorer import bokeh_js_files
     staged = []
-    for src in bokeh_js_files():
+    for src in bokeh_js_files() + [os.path.join(ROOT, "book", "_static", "sgdlab.css")]:
         rel = os.path.join("_static", os.path.basename(src))
         copy_if_changed(src, os.path.join(site, rel))
         staged.append(rel)

@@ -551,8 +551,9 @@ def use_book_style():
 
 # ----------------------------------------------------------------------------------- page pieces
 
-_FA_ICONS = {"fa-minus": "−", "fa-plus": "+", "fa-fast-backward": "⏮", "fa-step-backward": "⏴",
-             "fa-play": "▶", "fa-pause": "⏸", "fa-step-forward": "⏵", "fa-fast-forward": "⏭",
+# characters every common font has (the media-control block U+23E9.. is missing from many)
+_FA_ICONS = {"fa-minus": "−", "fa-plus": "+", "fa-fast-backward": "«", "fa-step-backward": "‹",
+             "fa-play": "▶", "fa-pause": "II", "fa-step-forward": "›", "fa-fast-forward": "»",
              "fa-backward": "◀", "fa-forward": "▶"}
 
 
@@ -582,10 +583,28 @@ def scrubber(fig, update, frames, interval=200):
     return HTML(offline_jshtml(html))
 
 
+def _is_data(v):
+    """Plain data (what `read_glue` gives back), not a figure or a display object."""
+    if isinstance(v, (bool, int, float, str, type(None), np.generic)):
+        return True
+    if isinstance(v, (list, tuple)):
+        return all(_is_data(x) for x in v)
+    if isinstance(v, dict):
+        return all(_is_data(x) for x in v.values())
+    return False
+
+
 def glued_html():
-    """The values this chapter glued, as a collapsed list for the "Rerun this chapter" section."""
-    items = "".join(f"<li><code>{_html.escape(k)}</code> = {fmt(v, 6, html=True) if not isinstance(v, (dict, list)) else _html.escape(repr(v)[:200])}</li>"
-                    for k, v in GLUED.items() if not hasattr(v, "savefig"))
-    return (f"<details><summary>Glued results ({sum(1 for v in GLUED.values() if not hasattr(v, 'savefig'))} "
-            f"names; read them from the executed notebook with <code>sgdlab.book.read_glue</code>)</summary>"
-            f"<ul>{items}</ul></details>")
+    """The values this chapter glued (plain data only; figures and tables are on the page), as a
+    collapsed list for the "Rerun this chapter" section."""
+    data = {k: v for k, v in GLUED.items() if _is_data(v)}
+    items = "".join(
+        f"<li><code>{_html.escape(k)}</code> = "
+        + (fmt(v, 6, html=True) if not isinstance(v, (dict, list, tuple)) else _html.escape(_short(repr(v))))
+        + "</li>" for k, v in data.items())
+    return (f"<details><summary>Glued results ({len(data)} names; read them from the executed notebook "
+            f"with <code>sgdlab.book.read_glue</code>)</summary><ul>{items}</ul></details>")
+
+
+def _short(text, n=200):
+    return text if len(text) <= n else text[:n] + " …"
