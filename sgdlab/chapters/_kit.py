@@ -345,6 +345,8 @@ class Params:
 def _default_text(v):
     if isinstance(v, (float, int)) and not isinstance(v, bool):
         return fmt(v, 6)
+    if isinstance(v, (list, tuple)) and len(v) > 6:
+        return f"[{fmt(v[0], 6)}, {fmt(v[1], 6)}, …, {fmt(v[-1], 6)}] ({len(v)} values)"
     return repr(v)
 
 
