@@ -72,6 +72,8 @@ def stream_plan(P) -> Streams:
     S.take("fig4", P["n_runs"], at=0)
     S.take("momentum_0.9", N_MOM * len(MOM9_GRID), at=0)
     S.take("momentum_0.0", N_MOM * len(MOM0_GRID), at=0)
+    from . import web   # the page's kernel-free explorer: its own block, after all others
+    S.take("explorer", web.n_streams(P))
     return S
 
 

@@ -87,6 +87,8 @@ def stream_plan(P):
         S.take(f"hump_{k}", P["n_runs_hump"], at=k * 1_000_000)
     for k in range(len(NSM_ETAS)):
         S.take(f"nsm_{k}", NSM_RUNS, at=k * 1_000_000)
+    from . import web   # the page's kernel-free explorer: its own block, after all others
+    S.take("explorer", web.n_streams(P))
     return S
 
 

@@ -156,6 +156,8 @@ def stream_plan(P):
     for k, (key, etas) in enumerate(P["exit_etas"].items()):
         S.take(f"exit/{key}", P["exit_runs"] * len(etas), at=10**7 * (k + 1))
     S.take("split", SPLIT_RUNS * len(SPLIT_ETAS), at=5 * 10**7)
+    from . import web   # the page's kernel-free explorer: its own block, after all others
+    S.take("explorer", web.n_streams(P))
     return S
 
 

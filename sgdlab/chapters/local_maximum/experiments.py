@@ -101,6 +101,8 @@ def stream_plan(P):
     S.take("prop1", n, at=0)             # taken: moved above every block
     S.take("endpoint_lower", n)
     S.take("endpoint_upper", n)
+    from . import web   # the page's kernel-free explorer: its own block, after all others
+    S.take("explorer", web.n_streams(P))
     return S
 
 

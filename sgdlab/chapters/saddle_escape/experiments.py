@@ -86,6 +86,8 @@ def stream_plan(P):
     for k, B in enumerate(BATCH_SIZES):
         S.take(f"two_point_B{B}", n, at=(100 + 2 * k) * n)
         S.take(f"gaussian_B{B}", n, at=(100 + 2 * k + 1) * n)
+    from . import web   # the page's kernel-free explorer: its own block, after all others
+    S.take("explorer", web.n_streams(P))
     return S
 
 

@@ -79,6 +79,8 @@ def stream_plan(P) -> Streams:
     S.take("transverse", N_TRANS, at=0)
     S.take("fig3", P["n_runs"], at=0)
     S.take("sweep", n_sweep(P), at=0)
+    from . import web   # the page's kernel-free explorer: its own block, after all others
+    S.take("explorer", web.n_streams(P))
     return S
 
 

@@ -116,6 +116,8 @@ def stream_plan(P):
     take("flat/stable", len(FLAT_EPS), at=910)
     take("explorer/sgd", EXPLORER_OFFSETS)
     take("explorer/oracle", EXPLORER_OFFSETS)
+    from . import web   # the page's kernel-free explorer: its own block, after all others
+    S.take("explorer", web.n_streams(P))
     return S
 
 

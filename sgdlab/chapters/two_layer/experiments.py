@@ -90,6 +90,8 @@ def stream_plan(P):
     grid = PHASE_A.size * PHASE_LR.size * n["phase"]
     S.take("phase_generic", grid)
     S.take("phase_balanced", grid)
+    from . import web   # the page's kernel-free explorer: its own block, after all others
+    S.take("explorer", web.n_streams(P))
     return S
 
 
