@@ -90,7 +90,7 @@ _build/html/index.html: $(EXECUTED) $(BOOK_PAGES) scripts/stage_site.py $(CORE_S
 	$(VPY) scripts/stage_site.py
 	$(JB) build _build/site --path-output _build/jb -n -W --keep-going
 	rm -rf _build/html && cp -r _build/jb/_build/html _build/html
-	@echo "[book] built _build/html/index.html ($(words $(CHAPTERS)) chapters)"
+	@echo "[book] built _build/html/index.html ($(words $(CHAPTERS)) executed pages)"
 
 book: _build/html/index.html
 
