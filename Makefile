@@ -103,7 +103,7 @@ ifeq ($(strip $(PARAMS)),)
 	$(VPY) scripts/run_chapter.py $(NAME) --help-params
 else
 	@mkdir -p _build/runs
-	timeout $(CHAPTER_TIMEOUT) $(VPY) scripts/run_chapter.py $(NAME) _build/runs/$(NAME).ipynb \
+	timeout --foreground $(CHAPTER_TIMEOUT) $(VPY) scripts/run_chapter.py $(NAME) _build/runs/$(NAME).ipynb \
 	  --timeout $(CELL_TIMEOUT) --print-glue $(PARAMS)
 endif
 
