@@ -32,22 +32,23 @@ def collect():
 
 
 def _cell(text):
-    return " ".join(str(text).split()).replace("|", "\\|")
+    return " ".join(str(text).split())
 
 
 def errata_markdown():
-    """MyST markdown: one section per paper, a table of its errata with links to the evidence."""
+    """MyST markdown: one section per paper, one entry per erratum (where, what is printed, what is right,
+    a link to the chapter's evidence). A list rather than a table: formulas do not wrap in table cells."""
     by_paper: dict[str, list] = {}
     for ch, e in collect():
         by_paper.setdefault(e["paper"], []).append((ch, e))
     if not by_paper:
         return "No errata are listed yet."
-    parts = [f"{sum(len(v) for v in by_paper.values())} errata in {len(by_paper)} papers.\n"]
+    parts = [f"{sum(len(v) for v in by_paper.values())} errata in {len(by_paper)} sources.\n"]
     for paper, items in by_paper.items():
         parts.append(f"## {{cite:t}}`{paper}`\n")
-        parts.append("| where | printed | correct | evidence |\n|---|---|---|---|")
         for ch, e in items:
-            parts.append(f"| {_cell(e['location'])} | {_cell(e['printed'])} | {_cell(e['correct'])} | "
-                         f"{{ref}}`{ch} <{e['label']}>` |")
+            parts.append(f"- **{_cell(e['location'])}** ({{ref}}`evidence in {ch} <{e['label']}>`)  \n"
+                         f"  printed: {_cell(e['printed'])}  \n"
+                         f"  correct: {_cell(e['correct'])}")
         parts.append("")
     return "\n".join(parts)
