@@ -80,13 +80,22 @@ cdef inline double random_sign(Rng* r) noexcept nogil:
 
 
 cdef inline double std_laplace(Rng* r) noexcept nogil:
-    """Laplace with density exp(-|z|)/2 (variance 2)."""
-    return random_sign(r) * std_exponential(r)
+    """Laplace with density exp(-|z|)/2 (variance 2). The sign is drawn first (sequenced: C leaves
+    the order of the operands of `*` unspecified)."""
+    cdef double s = random_sign(r)
+    return s * std_exponential(r)
+
+
+cdef inline double sym_pareto_e(Rng* r, double e) noexcept nogil:
+    """`sym_pareto` with the exponent e = -1/alpha computed once by the caller. The sign is drawn
+    first, then the uniform (sequenced: C leaves the order of the operands of `*` unspecified)."""
+    cdef double s = random_sign(r)
+    return s * pow(next_open(r), e)
 
 
 cdef inline double sym_pareto(Rng* r, double alpha) noexcept nogil:
     """Classical Pareto with a random sign: P(|Z| > z) = z^-alpha for z >= 1 (not numpy's Lomax)."""
-    return random_sign(r) * pow(next_open(r), -1.0 / alpha)
+    return sym_pareto_e(r, -1.0 / alpha)
 
 
 cdef inline double sym_stable(Rng* r, double alpha) noexcept nogil:
