@@ -1,8 +1,9 @@
 """Build the Cython core of sgdlab.
 
 Compiled with -O3 and OpenMP when the compiler supports it (probed below); otherwise the core is
-built serial and a message says so. ``-ffp-contract=off`` keeps floating-point results identical
-to the NumPy reference for deterministic dynamics (no fused multiply-adds).
+built serial and a message says so. The flags themselves are in sgdlab/_flags.py (shared with the
+plain-C peer of `make bench`); ``-ffp-contract=off`` keeps floating-point results identical to the
+NumPy reference for deterministic dynamics (no fused multiply-adds).
 Set ``SGDLAB_DEBUG=1`` for a build with bounds checks and without -O3.
 """
 import os
@@ -15,6 +16,16 @@ import tempfile
 import numpy as np
 from Cython.Build import cythonize
 from setuptools import Extension, setup
+
+
+def _load_flags():
+    """sgdlab/_flags.py, loaded by path (importing sgdlab needs the core this script builds)."""
+    import importlib.util
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "sgdlab", "_flags.py")
+    spec = importlib.util.spec_from_file_location("_sgdlab_flags", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
 
 
 def _openmp_flag():
@@ -43,7 +54,7 @@ omp = _openmp_flag()
 if omp is None:
     print("sgdlab: OpenMP not available; building the core serial (one thread).", file=sys.stderr)
 
-cflags = ["-ffp-contract=off", "-fno-tree-loop-distribute-patterns"] + (["-O0", "-g"] if debug else ["-O3"])
+cflags = _load_flags().core_cflags(debug)
 lflags = []
 if omp:
     cflags.append(omp)
