@@ -133,10 +133,11 @@ static inline double four_well_grad(double z) {
     return s;
 }
 
-/* two-point data law {1, a-1} with probability 1/2: the core's branchless inverse CDF */
-static inline double two_point(Rng *r, double lo_atom, double hi_atom) {
+/* two-point data law {1, a-1} with probability 1/2: the core's branchless inverse CDF (a branch
+ * on a fair coin would be mispredicted half of the time) */
+static inline double two_point(Rng *r, const double *atoms) {
     double u = next_double(r);
-    return (u >= 0.5) ? hi_atom : lo_atom;
+    return atoms[u >= 0.5];
 }
 
 static inline int bad1(double w, double max_abs) { return (!isfinite(w)) | (fabs(w) > max_abs); }
@@ -146,9 +147,10 @@ static void run_one(int wl, Rng *rng, const double *w0, double *out, int64_t ste
     int64_t t;
     switch (wl) {
     case 0: { /* quadratic, TwoPoint(-1), lr 0.5, max_abs 1e300 */
+        const double A[2] = {1.0, -2.0};
         double w = w0[0];
         for (t = 0; t < steps; t++) {
-            double x = two_point(&r, 1.0, -2.0);
+            double x = two_point(&r, A);
             double d = 0.5 * (x * w);
             double wn = w - d;
             if (bad1(wn, 1e300)) { w = NAN; break; }
@@ -158,9 +160,10 @@ static void run_one(int wl, Rng *rng, const double *w0, double *out, int64_t ste
         break;
     }
     case 1: { /* quartic c = 1, TwoPoint(-1), lr 0.1 */
+        const double A[2] = {1.0, -2.0};
         double w = w0[0];
         for (t = 0; t < steps; t++) {
-            double x = two_point(&r, 1.0, -2.0);
+            double x = two_point(&r, A);
             double d = 0.1 * ((x + 1.0 * w * w) * w);
             double wn = w - d;
             if (bad1(wn, 1e100)) { w = NAN; break; }
@@ -170,9 +173,10 @@ static void run_one(int wl, Rng *rng, const double *w0, double *out, int64_t ste
         break;
     }
     case 2: { /* sharp2d a = 0.5, b = 14, Discrete([1, -1]), lr 0.05, box [-1, 1]^2 */
+        const double A[2] = {1.0, -1.0};
         double w1 = w0[0], w2 = w0[1];
         for (t = 0; t < steps; t++) {
-            double x = two_point(&r, 1.0, -1.0);
+            double x = two_point(&r, A);
             double g1 = -2.0 * w1 + 4.0 * w1 * w1 * w1 + 12.0 * w1 * w2 * w2 + x * 14.0 * w1;
             double g2 = -2.0 * w2 + 4.0 * w2 * w2 * w2 + 12.0 * w1 * w1 * w2 - 2.0 * 0.5 * w2;
             double a = w1 - 0.05 * g1, b = w2 - 0.05 * g2;
@@ -185,9 +189,10 @@ static void run_one(int wl, Rng *rng, const double *w0, double *out, int64_t ste
         break;
     }
     case 3: { /* AMSGrad b1 0.9 b2 0.999 eps 0 on the quadratic, TwoPoint(-0.1), lr 0.2, [-1, 1] */
+        const double A[2] = {1.0, -0.1 - 1.0};
         double w = w0[0], m = 0.0, v = 0.0, vh = 0.0;
         for (t = 0; t < steps; t++) {
-            double x = two_point(&r, 1.0, -1.1);
+            double x = two_point(&r, A);
             double g = x * w;
             m = 0.9 * m + (1.0 - 0.9) * g;
             v = 0.999 * v + (1.0 - 0.999) * g * g;

@@ -674,15 +674,15 @@ cdef void _steps(Core S, Blk* b, int64_t t0, int64_t t1, int tid, DimT* tag) noe
     cdef double T[LANE]
     cdef double Dbuf[LANE]
     cdef double X[BLOCK]
-    cdef double wn[MAXDIM]
+    cdef double WN[LANE]
     cdef double* D
     cdef double* w
+    cdef double* wn
     cdef double* d
-    cdef Py_ssize_t j, n
-    cdef int i
+    cdef Py_ssize_t j, n, q, m, n_bad
+    cdef int i, bad
     cdef int64_t t
-    cdef bint bad
-    cdef double nrm, nrm_prev, c, f
+    cdef double nrm, nrm_prev, c, f, z
     # the model's constants in locals: the stores below cannot alias them
     cdef double lr = S.lr, clip = S.clip, max_abs = S.max_abs, prad = S.proj_rad
     cdef int proj_kind = S.proj_kind
@@ -709,12 +709,15 @@ cdef void _steps(Core S, Blk* b, int64_t t0, int64_t t1, int tid, DimT* tag) noe
         _gradient(S, b, G, X, T, dim)
         if not identity_dir:
             S.opt.direction_block(G, b.ST, LANE, Dbuf, n, dim)
-        for j in range(n):
-            w = &b.W[j * dim]
-            d = &D[j * dim]
-            for i in range(dim):
-                d[i] = lr * d[i]
-            if clip > 0:
+        m = n * dim
+        # the update in passes over the block (each a short loop gcc can vectorise); per run the
+        # operations are those of: d = lr d; clip d to norm `clip`; wn = proj(w - d); diverged if
+        # wn is non-finite or |wn| > max_abs (max_abs is finite: "not |wn| <= max_abs" says both)
+        for q in range(m):
+            D[q] = lr * D[q]
+        if clip > 0:
+            for j in range(n):
+                d = &D[j * dim]
                 nrm = 0.0
                 for i in range(dim):
                     nrm += d[i] * d[i]
@@ -723,34 +726,39 @@ cdef void _steps(Core S, Blk* b, int64_t t0, int64_t t1, int tid, DimT* tag) noe
                     c = clip / nrm
                     for i in range(dim):
                         d[i] = d[i] * c
-            for i in range(dim):
-                wn[i] = w[i] - d[i]
-            if proj_kind == 1:
+        for q in range(m):
+            WN[q] = b.W[q] - D[q]
+        if proj_kind == 1:
+            for j in range(n):
                 for i in range(dim):
-                    if wn[i] < pa[i]:
-                        wn[i] = pa[i]
-                    elif wn[i] > pb[i]:
-                        wn[i] = pb[i]
-            elif proj_kind == 2:
+                    z = WN[j * dim + i]
+                    if z < pa[i]:
+                        WN[j * dim + i] = pa[i]
+                    elif z > pb[i]:
+                        WN[j * dim + i] = pb[i]
+        elif proj_kind == 2:
+            for j in range(n):
                 nrm = 0.0
                 for i in range(dim):
-                    nrm += (wn[i] - pa[i]) * (wn[i] - pa[i])
+                    nrm += (WN[j * dim + i] - pa[i]) * (WN[j * dim + i] - pa[i])
                 nrm = sqrt(nrm)
                 if nrm > prad:
                     f = prad / nrm
                     for i in range(dim):
-                        wn[i] = pa[i] + (wn[i] - pa[i]) * f
-            bad = False
+                        WN[j * dim + i] = pa[i] + (WN[j * dim + i] - pa[i]) * f
+        n_bad = 0
+        for j in range(n):
+            bad = 0
             for i in range(dim):
-                bad = bad | (not isfinite(wn[i])) | (fabs(wn[i]) > max_abs)
-            if bad:
-                b.stop[j] = 2
-                b.any_stop = True
-                for i in range(dim):
-                    w[i] = NAN
-                continue
-            b.stop[j] = 0
-            if log_growth:
+                bad = bad | (not (fabs(WN[j * dim + i]) <= max_abs))
+            b.stop[j] = 2 * bad
+            n_bad += bad
+        if log_growth:
+            for j in range(n):
+                if b.stop[j]:
+                    continue
+                w = &b.W[j * dim]
+                wn = &WN[j * dim]
                 # ln(|w_t| / |w_{t-1}|) without squaring |w| (squares underflow below 1e-154)
                 if dim == 1:
                     if w[0] != 0:
@@ -769,8 +777,14 @@ cdef void _steps(Core S, Blk* b, int64_t t0, int64_t t1, int tid, DimT* tag) noe
                         if nrm_prev > 0:
                             b.lg_sum[j] += 0.5 * log(nrm / nrm_prev)
                             b.lg_n[j] += 1
-            for i in range(dim):
-                w[i] = wn[i]
+        for q in range(m):
+            b.W[q] = WN[q]
+        if n_bad:
+            b.any_stop = True
+            for j in range(n):
+                if b.stop[j]:
+                    for i in range(dim):
+                        b.W[j * dim + i] = NAN
         if events:
             _events(S, b, t, dim)
         if S.snaps is not None:

@@ -136,8 +136,9 @@ cdef class Quartic(Landscape):
 
     cdef void grad_block(self, const double* W, const double* X, double* G, Py_ssize_t n) noexcept nogil:
         cdef Py_ssize_t j
+        cdef double c = self.c
         for j in range(n):
-            G[j] = (X[j] + self.c * W[j] * W[j]) * W[j]
+            G[j] = (X[j] + c * W[j] * W[j]) * W[j]
 
 
 cdef class Sharp2D(Landscape):
@@ -161,12 +162,12 @@ cdef class Sharp2D(Landscape):
 
     cdef void grad_block(self, const double* W, const double* X, double* G, Py_ssize_t n) noexcept nogil:
         cdef Py_ssize_t j
-        cdef double w1, w2
+        cdef double w1, w2, a = self.a, b = self.b
         for j in range(n):
             w1 = W[2 * j]
             w2 = W[2 * j + 1]
-            G[2 * j] = -2.0 * w1 + 4.0 * w1 * w1 * w1 + 12.0 * w1 * w2 * w2 + X[j] * self.b * w1
-            G[2 * j + 1] = -2.0 * w2 + 4.0 * w2 * w2 * w2 + 12.0 * w1 * w1 * w2 - 2.0 * self.a * w2
+            G[2 * j] = -2.0 * w1 + 4.0 * w1 * w1 * w1 + 12.0 * w1 * w2 * w2 + X[j] * b * w1
+            G[2 * j + 1] = -2.0 * w2 + 4.0 * w2 * w2 * w2 + 12.0 * w1 * w1 * w2 - 2.0 * a * w2
 
 
 cdef class TwoLayer(Landscape):

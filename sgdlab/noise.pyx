@@ -196,15 +196,24 @@ cdef class Discrete(DataLaw):
         return self.atoms[k]
 
     cdef void sample_block(self, Rng* rngs, const Py_ssize_t* idx, double* X, Py_ssize_t n) noexcept nogil:
+        # raw pointers and constants in locals: the stores to X could otherwise alias the tables
         cdef Py_ssize_t j
-        cdef int m, k
-        cdef double u
+        cdef int m, k, na = self.n_atoms
+        cdef double u, c0
+        cdef const double* cum = &self.cum[0]
+        cdef const double* atoms = &self.atoms[0]
+        if na == 2:     # the two-point laws: the same selection without the loop (still branchless)
+            c0 = cum[0]
+            for j in range(n):
+                u = next_double(&rngs[idx[j]])
+                X[j] = atoms[<int>(u >= c0)]
+            return
         for j in range(n):
             u = next_double(&rngs[idx[j]])
             k = 0
-            for m in range(self.n_atoms - 1):
-                k += (u >= self.cum[m])
-            X[j] = self.atoms[k]
+            for m in range(na - 1):
+                k += (u >= cum[m])
+            X[j] = atoms[k]
 
 
 def TwoPoint(a):
