@@ -8,7 +8,7 @@ import math
 
 import numpy as np
 from libc.math cimport sqrt, fabs
-from sgdlab._random cimport (Rng, next_double, std_normal, std_laplace, sym_pareto, sym_pareto_e, sym_stable)
+from sgdlab._random cimport (Rng, next_double, std_normal, std_normal_z, zig_tables, ZigTables, std_laplace, sym_pareto, sym_pareto_e, sym_stable)
 from sgdlab.landscapes import _finite, _positive
 
 
@@ -55,9 +55,11 @@ cdef class Gaussian(NoiseLaw):
     cdef void sample_block(self, Rng* rngs, const Py_ssize_t* idx, double* Z, Py_ssize_t n, int dim) noexcept nogil:
         cdef Py_ssize_t j
         cdef int i
+        cdef const ZigTables* zt = zig_tables()
+        cdef double scale = self.scale
         for j in range(n):
             for i in range(dim):
-                Z[j * dim + i] = self.scale * std_normal(&rngs[idx[j]])
+                Z[j * dim + i] = scale * std_normal_z(&rngs[idx[j]], zt)
 
 
 cdef class Laplace(NoiseLaw):
@@ -237,8 +239,10 @@ cdef class GaussianData(DataLaw):
 
     cdef void sample_block(self, Rng* rngs, const Py_ssize_t* idx, double* X, Py_ssize_t n) noexcept nogil:
         cdef Py_ssize_t j
+        cdef const ZigTables* zt = zig_tables()
+        cdef double mean = self.mean, std = self.std
         for j in range(n):
-            X[j] = self.mean + self.std * std_normal(&rngs[idx[j]])
+            X[j] = mean + std * std_normal_z(&rngs[idx[j]], zt)
 
 
 # ----------------------------------------------------------------------------- noise scales
