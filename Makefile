@@ -11,7 +11,7 @@ VPY := $(BIN)/python
 
 DEPS_STAMP := $(VENV)/.deps-stamp
 CORE_STAMP := $(VENV)/.core-stamp
-CORE_SRC := $(wildcard sgdlab/*.pyx sgdlab/*.pxd) sgdlab/_flags.py setup.py pyproject.toml
+CORE_SRC := $(wildcard sgdlab/*.pyx sgdlab/*.pxd sgdlab/*.h) sgdlab/_flags.py setup.py pyproject.toml
 
 .PHONY: all install test bench bench-sweep book chapter lab browser clean distclean
 all: book

@@ -62,7 +62,7 @@ if omp:
 
 modules = ["_random", "landscapes", "noise", "optimizers", "_driver"]
 extensions = [
-    Extension(f"sgdlab.{m}", [f"sgdlab/{m}.pyx"], include_dirs=[np.get_include()],
+    Extension(f"sgdlab.{m}", [f"sgdlab/{m}.pyx"], include_dirs=[np.get_include(), "sgdlab"],
               extra_compile_args=cflags, extra_link_args=lflags,
               define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")])
     for m in modules

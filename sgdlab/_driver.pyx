@@ -28,8 +28,9 @@ cimport cython
 from cython.parallel cimport prange, threadid
 from libc.stdint cimport int64_t, uint64_t, uint8_t
 from libc.math cimport sqrt, fabs, fmax, log, isfinite, NAN
+from libc.string cimport memset
 
-from sgdlab._random cimport Rng, std_normal
+from sgdlab._random cimport Rng, RngBlock, LANES, lane_get, lane_put, std_normal
 from sgdlab.landscapes cimport Landscape, MAXDIM
 from sgdlab.noise cimport NoiseLaw, DataLaw, NoiseScale
 from sgdlab.noise import Constant
@@ -38,7 +39,7 @@ from sgdlab.optimizers import SGD
 
 
 cdef enum:
-    BLOCK = 16               # runs advanced in lockstep by one thread (any value gives the same results)
+    BLOCK = LANES            # runs advanced in lockstep by one thread (any value gives the same results)
     LANE = BLOCK * MAXDIM    # doubles in one block-wide vector (slot stride of the optimizer state)
     LINE = 8                 # 8-byte words per 64-byte cache line (padding of per-thread counters)
 
@@ -49,19 +50,13 @@ cdef struct Blk:
     Py_ssize_t run[BLOCK]           # run id of each slot
     double W[LANE]                  # iterates, slot j at W[j*dim]
     double ST[MAXSLOTS * LANE]      # optimizer state, slot-major: slot k of element q at ST[k*LANE+q]
-    Rng R[BLOCK]                    # streams
+    RngBlock R                      # streams, word-major (lane j = slot j)
     double lg_sum[BLOCK]
     int64_t lg_n[BLOCK]
     uint8_t stop[BLOCK]             # this step: 0 goes on, 1 stops (event), 2 diverged
     bint any_stop
     int64_t snap_p                  # next snapshot index
     int64_t hist_out
-
-
-cdef Py_ssize_t IOTA[BLOCK]         # slot j's stream is R[IOTA[j]] = R[j] (the samplers' index list)
-cdef int _k
-for _k in range(BLOCK):
-    IOTA[_k] = _k
 
 
 # Compile-time dimension tags: `_steps` and `_update` are specialised for each.
@@ -499,7 +494,7 @@ cdef inline void _store(Core S, Blk* b, Py_ssize_t j, int dim) noexcept nogil:
     cdef Rng* rngs = <Rng*>&S.rng[0, 0]
     for i in range(dim):
         S.w[r, i] = b.W[j * dim + i]
-    rngs[r] = b.R[j]
+    rngs[r] = lane_get(&b.R, j)
     for k in range(S.n_slots):
         for i in range(dim):
             S.ost[r, k * dim + i] = b.ST[k * LANE + j * dim + i]
@@ -513,7 +508,8 @@ cdef inline void _move(Core S, Blk* b, Py_ssize_t src, Py_ssize_t dst, int dim) 
     b.run[dst] = b.run[src]
     for i in range(dim):
         b.W[dst * dim + i] = b.W[src * dim + i]
-    b.R[dst] = b.R[src]
+    b.R.s0[dst] = b.R.s0[src]; b.R.s1[dst] = b.R.s1[src]
+    b.R.s2[dst] = b.R.s2[src]; b.R.s3[dst] = b.R.s3[src]
     for k in range(S.n_slots):
         for i in range(dim):
             b.ST[k * LANE + dst * dim + i] = b.ST[k * LANE + src * dim + i]
@@ -556,6 +552,7 @@ cdef void _run_block(Core S, Py_ssize_t r0, Py_ssize_t r1, int64_t t0, int64_t t
     b.n = 0
     b.any_stop = False
     b.hist_out = 0
+    memset(&b.R, 0, sizeof(RngBlock))     # lanes past the live runs are advanced too (SIMD): defined
     for r in range(r0, r1):
         if not S.alive[r]:
             continue
@@ -563,7 +560,7 @@ cdef void _run_block(Core S, Py_ssize_t r0, Py_ssize_t r1, int64_t t0, int64_t t
         b.run[j] = r
         for i in range(dim):
             b.W[j * dim + i] = S.w[r, i]
-        b.R[j] = rngs[r]
+        lane_put(&b.R, j, &rngs[r])
         for k in range(S.n_slots):
             for i in range(dim):
                 b.ST[k * LANE + j * dim + i] = S.ost[r, k * dim + i]
@@ -605,7 +602,7 @@ cdef inline void _gradient(Core S, Blk* b, double* G, double* X, double* T, int 
     cdef int i, k
     cdef double s, nrm, amp
     cdef double dirn[MAXDIM]
-    cdef Rng* rng
+    cdef Rng rng
     cdef const double* W = b.W
     if S.L.sampled:
         if S.exact:
@@ -623,13 +620,13 @@ cdef inline void _gradient(Core S, Blk* b, double* G, double* X, double* T, int 
                     X[j] = S.xmean
                 S.L.grad_block(W, X, G, n)
         elif S.batch == 1:
-            S.data.sample_block(b.R, IOTA, X, n)
+            S.data.sample_block(&b.R, X, n)
             S.L.grad_block(W, X, G, n)
         else:
             for q in range(m):
                 G[q] = 0.0
             for k in range(S.batch):
-                S.data.sample_block(b.R, IOTA, X, n)
+                S.data.sample_block(&b.R, X, n)
                 S.L.grad_block(W, X, T, n)
                 for q in range(m):
                     G[q] += T[q]
@@ -643,18 +640,19 @@ cdef inline void _gradient(Core S, Blk* b, double* G, double* X, double* T, int 
         return
     if S.isotropic and dim > 1:
         for j in range(n):
-            rng = &b.R[j]
+            rng = lane_get(&b.R, j)
             s = S.nscale.scale(S.L.value(&W[j * dim], S.xmean) if S.needs_value else 0.0, &W[j * dim])
             nrm = 0.0
             for i in range(dim):
-                dirn[i] = std_normal(rng)
+                dirn[i] = std_normal(&rng)
                 nrm += dirn[i] * dirn[i]
             nrm = sqrt(nrm)
-            amp = s * fabs(S.noise.sample(rng)) / nrm if nrm > 0 else 0.0
+            amp = s * fabs(S.noise.sample(&rng)) / nrm if nrm > 0 else 0.0
+            lane_put(&b.R, j, &rng)
             for i in range(dim):
                 G[j * dim + i] += amp * dirn[i]
         return
-    S.noise.sample_block(b.R, IOTA, T, n, dim)
+    S.noise.sample_block(&b.R, T, n, dim)
     if S.const_scale:
         s = S.scale0
         for q in range(m):

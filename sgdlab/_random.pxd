@@ -17,6 +17,28 @@ cdef struct Rng:
     uint64_t s3
 
 
+cdef enum:
+    LANES = 16     # runs per block of the driver (BLOCK): one lane per run
+
+
+cdef struct RngBlock:
+    # the streams of a block of runs, word-major (lane j = slot j): SIMD loads need no shuffles
+    uint64_t s0[LANES]
+    uint64_t s1[LANES]
+    uint64_t s2[LANES]
+    uint64_t s3[LANES]
+
+
+cdef inline Rng lane_get(const RngBlock* B, Py_ssize_t j) noexcept nogil:
+    cdef Rng r
+    r.s0 = B.s0[j]; r.s1 = B.s1[j]; r.s2 = B.s2[j]; r.s3 = B.s3[j]
+    return r
+
+
+cdef inline void lane_put(RngBlock* B, Py_ssize_t j, const Rng* r) noexcept nogil:
+    B.s0[j] = r.s0; B.s1[j] = r.s1; B.s2[j] = r.s2; B.s3[j] = r.s3
+
+
 
 cdef inline uint64_t _rotl(uint64_t x, int k) noexcept nogil:
     return (x << k) | (x >> (64 - k))
