@@ -94,8 +94,13 @@ cdef struct ZigTables:
     double wi[256]
     double fi[256]
 
+cdef struct NormalSlow:
+    Rng r
+    double x
+
 cdef double std_normal(Rng* r) noexcept nogil
 cdef double std_normal_slow(Rng* r, uint64_t rabs, int idx, double x) noexcept nogil
+cdef NormalSlow std_normal_slow_v(Rng r, uint64_t rabs, int idx, double x) noexcept nogil
 cdef const ZigTables* zig_tables() noexcept nogil
 
 
@@ -111,7 +116,11 @@ cdef inline double std_normal_z(Rng* r, const ZigTables* z) noexcept nogil:
     x = rabs * z.wi[idx] * (1.0 - 2.0 * <double>(u & 1))
     if rabs < z.ki[idx]:
         return x
-    return std_normal_slow(r, rabs, idx, x)
+    # the stream goes to the slow path by value, so that the caller's copy never has its address
+    # taken and stays in registers on the fast path
+    cdef NormalSlow o = std_normal_slow_v(r[0], rabs, idx, x)
+    r[0] = o.r
+    return o.x
 
 
 cdef inline double std_exponential(Rng* r) noexcept nogil:

@@ -72,6 +72,13 @@ cdef double std_normal_slow(Rng* r, uint64_t rabs, int idx, double x) noexcept n
     return std_normal(r)
 
 
+cdef NormalSlow std_normal_slow_v(Rng r, uint64_t rabs, int idx, double x) noexcept nogil:
+    cdef NormalSlow o
+    o.x = std_normal_slow(&r, rabs, idx, x)
+    o.r = r
+    return o
+
+
 cdef const ZigTables* zig_tables() noexcept nogil:
     return &ZT
 
