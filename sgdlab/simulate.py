@@ -15,6 +15,13 @@ Conventions
 * A run diverges when an iterate is non-finite or exceeds `max_abs` in absolute value: it is stopped,
   flagged (`Result.diverged`, `Result.diverged_step`), its `final` entry is NaN, and a
   `DivergenceWarning` says how many runs diverged. Use `Result.ok` to select the others.
+
+Structure (after msprime's sim_ancestry): `simulate` (the public call) -> `_parse_simulate` (every
+check, ValueError naming the parameter; builds one record object per kind asked for, see
+`sgdlab._driver.Record`) -> `Simulator(spec)` (state arrays and the compiled `_driver.Core`) ->
+`Simulator.run` (chunks of steps) -> `Simulator.result` (the `Result`, each record contributing its
+own fields). Adding a record kind: its class in _driver.pyx (kernel method + `fields`), its slot
+and call in the driver, its `_parse_*` here.
 """
 from __future__ import annotations
 
