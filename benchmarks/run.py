@@ -299,23 +299,26 @@ def _summary(table, tset):
     return out
 
 
-def _sizes(sizes, args, tset):
-    """ns per update of the core on the quadratic at each run count (same number of updates)."""
+def _sizes(sizes, args, tset, steps=20_000):
+    """ns per update of the core on the quadratic, `steps` steps (no run diverges) at each run count;
+    best of --calls calls (one call from 100 000 runs on: each lasts tens of seconds)."""
     res = {}
     common, core_kw, _ = _split(workloads(2000)["quadratic"])
-    rate = None
-    print("per-update cost, quadratic:", end=" ")
+    print(f"per-update cost, quadratic, {steps} steps:", end=" ")
     for n in sizes:
         c = dict(common, w0=np.random.default_rng(0).uniform(-1, 1, n))
-        if rate is None:
-            steps0 = calibrated(lambda s: run_core(c, core_kw, s, 1), args.min_seconds / 2)
-            rate = n * steps0
-        steps = max(2, rate // n)
+        calls = 1 if n >= 100_000 else args.calls
         for th in tset:
-            best = min(run_core(c, core_kw, steps, th)[1] / (n * steps) for _ in range(args.calls))
+            best = min(run_core(c, core_kw, steps, th)[1] / (n * steps) for _ in range(calls))
             res[f"{n}_{th}t"] = best * 1e9
         print(" ".join(f"{n} runs {th}t {res[f'{n}_{th}t']:.2f} ns" for th in tset), end="; ")
+        sys.stdout.flush()
     print()
+    for th in tset:
+        vals = [res[f"{n}_{th}t"] for n in sizes if n >= 2000]
+        if len(vals) > 1:
+            res[f"spread_from_2000_{th}t"] = max(vals) / min(vals)
+            print(f"  {th} thread(s): slowest / fastest per-update cost from 2000 runs on = {max(vals) / min(vals):.2f}")
     return res
 
 
