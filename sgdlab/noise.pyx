@@ -8,7 +8,7 @@ import math
 
 import numpy as np
 from libc.math cimport sqrt, fabs
-from sgdlab._random cimport (Rng, RngBlock, lane_get, lane_put, LANES, next_double, std_normal, std_normal_z, zig_tables, ZigTables, std_laplace, sym_pareto, sym_pareto_e, sym_stable)
+from sgdlab._random cimport (Rng, RngBlock, lane_get, lane_put, LANES, NormalSlow, std_normal_slow_v, next_double, std_normal, std_normal_z, zig_tables, ZigTables, std_laplace, sym_pareto, sym_pareto_e, sym_stable)
 from sgdlab.landscapes import _finite, _positive
 from libc.stdint cimport uint64_t, int64_t
 from libc.math cimport ceil
@@ -19,6 +19,9 @@ cdef extern from "_simd.h":
     int sgd_cpu_has_avx2() nogil
     void sgd_two_point_avx2(uint64_t* s0, uint64_t* s1, uint64_t* s2, uint64_t* s3, Py_ssize_t n,
                             int64_t kthr, double atom0, double atom1, double* X) noexcept nogil
+    int sgd_normal_fast_avx2(uint64_t* s0, uint64_t* s1, uint64_t* s2, uint64_t* s3, Py_ssize_t n,
+                             const uint64_t* ki, const double* wi, double* x_out, uint64_t* rabs_out,
+                             int64_t* idx_out) noexcept nogil
 
 # SIMD kernels (sgdlab/_simd.h): bit-identical to the scalar loops; on when the CPU has AVX2
 cdef bint _SIMD = bool(sgd_cpu_has_avx2()) and not os.environ.get("SGDLAB_NO_SIMD")
@@ -74,6 +77,26 @@ cdef class Gaussian(NoiseLaw):
         cdef Rng r
         cdef const ZigTables* zt = zig_tables()
         cdef double scale = self.scale
+        cdef double xs[LANES]
+        cdef uint64_t rabs[LANES]
+        cdef int64_t ix[LANES]
+        cdef int slow
+        cdef NormalSlow o
+        if _SIMD:
+            # coordinate by coordinate, all lanes at once; the rare slow draws lane by lane, so each
+            # run still draws coordinate 0 (with its slow path) before coordinate 1
+            for i in range(dim):
+                slow = sgd_normal_fast_avx2(R.s0, R.s1, R.s2, R.s3, (n + 3) // 4 * 4, zt.ki, zt.wi,
+                                            xs, rabs, ix)
+                if slow:
+                    for j in range(n):
+                        if (slow >> j) & 1:
+                            o = std_normal_slow_v(lane_get(R, j), rabs[j], <int>ix[j], xs[j])
+                            lane_put(R, j, &o.r)
+                            xs[j] = o.x
+                for j in range(n):
+                    Z[j * dim + i] = scale * xs[j]
+            return
         for j in range(n):
             r = lane_get(R, j)
             for i in range(dim):
