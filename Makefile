@@ -11,7 +11,7 @@ VPY := $(BIN)/python
 
 DEPS_STAMP := $(VENV)/.deps-stamp
 CORE_STAMP := $(VENV)/.core-stamp
-CORE_SRC := $(wildcard sgdlab/*.pyx sgdlab/*.pxd) setup.py pyproject.toml
+CORE_SRC := $(wildcard sgdlab/*.pyx sgdlab/*.pxd sgdlab/*.h) sgdlab/_flags.py setup.py pyproject.toml
 
 .PHONY: all install test bench bench-sweep book chapter lab browser clean distclean
 all: book
@@ -53,8 +53,16 @@ browser:
 	    || echo "warning: could not install chromium; the browser test will be skipped"; \
 	fi
 
+# Peers measured in the same run: a plain-C version compiled now with the core's flags, the NumPy
+# reference and, if it installs, a Numba version. Numba goes into _build/bench/pkgs (--no-deps:
+# the project's numpy is kept), never into the project's environment; without it the Numba peer
+# is skipped with its reason.
+NUMBA_PIN := numba==0.68.1 llvmlite==0.50.0
 bench: install
-	$(VPY) benchmarks/run.py
+	@PYTHONPATH=_build/bench/pkgs $(VPY) -c "import numba" 2>/dev/null \
+	  || $(VPY) -m pip install --quiet --target _build/bench/pkgs --no-deps $(NUMBA_PIN) \
+	  || echo "bench: numba could not be installed; the Numba peer is skipped"
+	$(VPY) benchmarks/run.py $(BENCH_ARGS)
 
 bench-sweep: install
 	$(VPY) benchmarks/sweep.py

@@ -1,8 +1,9 @@
 """Build the Cython core of sgdlab.
 
 Compiled with -O3 and OpenMP when the compiler supports it (probed below); otherwise the core is
-built serial and a message says so. ``-ffp-contract=off`` keeps floating-point results identical
-to the NumPy reference for deterministic dynamics (no fused multiply-adds).
+built serial and a message says so. The flags themselves are in sgdlab/_flags.py (shared with the
+plain-C peer of `make bench`); ``-ffp-contract=off`` keeps floating-point results identical to the
+NumPy reference for deterministic dynamics (no fused multiply-adds).
 Set ``SGDLAB_DEBUG=1`` for a build with bounds checks and without -O3.
 """
 import os
@@ -16,6 +17,16 @@ import numpy as np
 from Cython.Build import cythonize
 from setuptools import Extension, setup
 from setuptools.command.build_py import build_py
+
+
+def _load_flags():
+    """sgdlab/_flags.py, loaded by path (importing sgdlab needs the core this script builds)."""
+    import importlib.util
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "sgdlab", "_flags.py")
+    spec = importlib.util.spec_from_file_location("_sgdlab_flags", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
 
 
 def _openmp_flag():
@@ -44,7 +55,7 @@ omp = _openmp_flag()
 if omp is None:
     print("sgdlab: OpenMP not available; building the core serial (one thread).", file=sys.stderr)
 
-cflags = ["-ffp-contract=off", "-fno-tree-loop-distribute-patterns"] + (["-O0", "-g"] if debug else ["-O3"])
+cflags = _load_flags().core_cflags(debug)
 lflags = []
 if omp:
     cflags.append(omp)
@@ -52,7 +63,7 @@ if omp:
 
 modules = ["_random", "landscapes", "noise", "optimizers", "_driver"]
 extensions = [
-    Extension(f"sgdlab.{m}", [f"sgdlab/{m}.pyx"], include_dirs=[np.get_include()],
+    Extension(f"sgdlab.{m}", [f"sgdlab/{m}.pyx"], include_dirs=[np.get_include(), "sgdlab"],
               extra_compile_args=cflags, extra_link_args=lflags,
               define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")])
     for m in modules

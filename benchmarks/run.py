@@ -1,16 +1,31 @@
-"""Benchmark of the compiled core against the NumPy reference (`make bench`).
+"""Benchmark of the compiled core against its peers, measured in the same run (`make bench`).
 
-Six workloads of 2000 runs. For each: updates per second of the core with 1 thread and with all
-threads, and of the NumPy reference (sgdlab.reference: vectorised over runs, a Python loop over
-steps), measured in the same process. The step counts are calibrated so that each timed call lasts
-at least `--min-seconds`. Prints a table and writes _build/bench.json:
-{workload: {"core_1t": ..., "core_all": ..., "numpy": ...}} in updates/s.
+Six workloads of 2000 runs (`workloads()`). Peers, each timed in this process, one at a time:
+  core     sgdlab.simulate, 1 thread and all threads;
+  c        a plain-C version of the same workloads (benchmarks/peer_c.c: one run at a time, state in
+           registers, OpenMP over runs, the core's streams and samplers), compiled now with the
+           core's flags (sgdlab/_flags.py); its final states must equal the core's bit for bit;
+  numba    the core's algorithm in Numba (benchmarks/peer_numba.py), if numba can be imported
+           (`make bench` installs it into _build/bench/pkgs, outside the project's environment);
+           its final states are checked against the core's too;
+  numpy    the NumPy reference (sgdlab.reference), 1 thread.
+Step counts are calibrated on the core so that a call lasts >= --min-seconds; every peer runs the
+same number of steps. A rate is the best of --rounds rounds x --calls calls; the rounds interleave
+the peers so that a slow spell of a shared machine hits all of them. Then the per-update cost of
+the core on the quadratic from 200 to 200 000 runs, and the spread of identical calls (median/best).
+Prints the table and writes _build/bench.json. Ratios are core / peer: > 1 means the core is faster.
 """
 import argparse
+import ctypes
 import json
 import os
+import shutil
+import statistics
+import subprocess
 import sys
+import sysconfig
 import time
+import warnings
 
 # OpenBLAS worker threads spin after numpy calls and would steal the cores the timed code runs on;
 # nothing here uses BLAS.
@@ -18,17 +33,20 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import numpy as np  # noqa: E402
 
-import sgdlab
-from sgdlab.reference import simulate_reference
+import sgdlab  # noqa: E402
+from sgdlab._flags import core_cflags  # noqa: E402
+from sgdlab.reference import simulate_reference  # noqa: E402
 
+HERE = os.path.dirname(os.path.abspath(__file__))
 N_RUNS = 2000
+PEER_ID = {"quadratic": 0, "quartic": 1, "sharp2d": 2, "amsgrad": 3, "himmelblau": 4, "heavy_tailed": 5}
 
 
-def workloads():
+def workloads(n_runs=N_RUNS):
     rng = np.random.default_rng(0)
-    u1 = rng.uniform(-1, 1, N_RUNS)
-    u2 = rng.uniform(-1, 1, (N_RUNS, 2))
-    h2 = rng.uniform(-5, 5, (N_RUNS, 2))
+    u1 = rng.uniform(-1, 1, n_runs)
+    u2 = rng.uniform(-1, 1, (n_runs, 2))
+    h2 = rng.uniform(-5, 5, (n_runs, 2))
     return {
         # a = -1, lr = 0.5: mu = 0, so |w| neither underflows nor overflows over the run
         "quadratic": (dict(landscape="quadratic", data=sgdlab.TwoPoint(-1.0), lr=0.5, w0=u1,
@@ -43,7 +61,7 @@ def workloads():
         "himmelblau": (dict(landscape="himmelblau", noise="gaussian", lr=0.002, w0=h2),
                        dict(noise_scale=float(np.sqrt(15000.0))),
                        dict(noise_scale=float(np.sqrt(15000.0)), noise_params={"scale": 1.0})),
-        "heavy_tailed": (dict(landscape="four_well", lr=0.01, w0=np.full(N_RUNS, -0.7), clip=0.5),
+        "heavy_tailed": (dict(landscape="four_well", lr=0.01, w0=np.full(n_runs, -0.7), clip=0.5),
                          dict(noise=sgdlab.make_noise("pareto", alpha=1.2), noise_scale=0.1,
                               project=sgdlab.Interval(-1.6, 1.6)),
                          dict(noise="pareto", noise_params={"alpha": 1.2, "scale": 0.1},
@@ -58,13 +76,18 @@ def _split(entry):
     return common, core_kw, ref_kw
 
 
-def time_core(common, core_kw, steps, threads):
+# ---------------------------------------------------------------- peers
+
+def run_core(common, core_kw, steps, threads):
     kw = dict(common)
     name = kw.pop("landscape")
-    t0 = time.perf_counter()
-    res = sgdlab.simulate(name, steps=steps, n_threads=threads, seed=1, **kw, **core_kw)
-    dt = time.perf_counter() - t0
-    return res.updates / dt, dt
+    with warnings.catch_warnings():
+        # long calibrated quadratic runs may leave 1e300 (the peers stop such runs too)
+        warnings.simplefilter("ignore", sgdlab.DivergenceWarning)
+        t0 = time.perf_counter()
+        res = sgdlab.simulate(name, steps=steps, n_threads=threads, seed=1, **kw, **core_kw)
+        dt = time.perf_counter() - t0
+    return res.updates, dt, res.final
 
 
 def time_numpy(common, ref_kw, steps):
@@ -72,53 +95,235 @@ def time_numpy(common, ref_kw, steps):
     name = kw.pop("landscape")
     if "noise" in kw and not isinstance(kw["noise"], str):
         kw.pop("noise")
+    n = len(kw["w0"])
     t0 = time.perf_counter()
-    out = simulate_reference(name, steps=steps, seed=1, **kw, **ref_kw)
+    simulate_reference(name, steps=steps, seed=1, **kw, **ref_kw)
     dt = time.perf_counter() - t0
-    return N_RUNS * steps / dt, dt
+    return n * steps, dt
+
+
+def build_c_peer(outdir):
+    """Compile benchmarks/peer_c.c with the core's flags; return (ctypes library, flags) or (None, why)."""
+    cc = (os.environ.get("CC") or sysconfig.get_config_var("CC") or "cc").split()[0]
+    if shutil.which(cc) is None:
+        return None, f"no C compiler ({cc})"
+    os.makedirs(outdir, exist_ok=True)
+    lib = os.path.join(outdir, "peer_c.so")
+    base = (sysconfig.get_config_var("CFLAGS") or "").split()
+    flags = base + core_cflags() + ["-fPIC", "-shared"]
+    for omp in (["-fopenmp"], []):
+        cmd = [cc, *flags, *omp, os.path.join(HERE, "peer_c.c"), "-o", lib, "-lm"]
+        r = subprocess.run(cmd, capture_output=True, text=True)
+        if r.returncode == 0:
+            break
+    else:
+        return None, "compile failed: " + r.stderr[-500:]
+    dll = ctypes.CDLL(lib)
+    dll.peer_run.restype = ctypes.c_int
+    dll.peer_run.argtypes = [ctypes.c_int, ctypes.c_int64, ctypes.c_int64, ctypes.c_uint64,
+                             ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int]
+    return dll, " ".join(flags + omp)
+
+
+def run_c(dll, name, w0, steps, threads, seed=1):
+    w0 = np.ascontiguousarray(np.asarray(w0, dtype=np.float64))
+    out = np.empty_like(w0)
+    t0 = time.perf_counter()
+    rc = dll.peer_run(PEER_ID[name], w0.shape[0], steps, seed, w0.ctypes.data, out.ctypes.data, threads)
+    dt = time.perf_counter() - t0
+    assert rc == 0
+    return w0.shape[0] * steps, dt, out
+
+
+def load_numba_peer(dll):
+    """The Numba peer if numba imports (from _build/bench/pkgs if there), else (None, reason)."""
+    pkgs = os.path.join("_build", "bench", "pkgs")
+    if os.path.isdir(pkgs):
+        sys.path.insert(0, os.path.abspath(pkgs))
+    try:
+        import numba  # noqa: F401
+    except Exception as exc:    # not installed, or built for another numpy
+        return None, f"numba not available ({type(exc).__name__}: {str(exc)[:120]})"
+    sys.path.insert(0, HERE)
+    import peer_numba
+    k = np.zeros(256, dtype=np.uint64)
+    w = np.zeros(256)
+    f = np.zeros(256)
+    if dll is not None:
+        dll.peer_tables(k.ctypes.data_as(ctypes.c_void_p), w.ctypes.data_as(ctypes.c_void_p),
+                        f.ctypes.data_as(ctypes.c_void_p))
+    else:
+        return None, "the Numba peer takes its ziggurat tables from the C peer, which did not build"
+    peer_numba.set_tables(k, w, f)
+    return peer_numba, f"numba {numba.__version__}"
+
+
+def run_numba(mod, name, w0, steps, threads, seed=1):
+    w0 = np.ascontiguousarray(np.asarray(w0, dtype=np.float64))
+    t0 = time.perf_counter()
+    out = mod.run(PEER_ID[name], w0, steps, seed, threads)
+    dt = time.perf_counter() - t0
+    return w0.shape[0] * steps, dt, out
+
+
+def same_bits(a, b):
+    a = np.asarray(a).reshape(np.asarray(b).shape)
+    return bool(np.array_equal(a, b, equal_nan=True))
 
 
 def calibrated(fn, min_seconds, steps=64):
     while True:
-        rate, dt = fn(steps)
+        n, dt = fn(steps)[:2]
         if dt >= min_seconds:
-            return rate, steps
+            return steps
         steps = int(steps * max(2.0, 1.2 * min_seconds / max(dt, 1e-4)))
 
+
+def geomean(xs):
+    xs = [x for x in xs if x and np.isfinite(x)]
+    return float(np.exp(np.mean(np.log(xs)))) if xs else float("nan")
+
+
+# ---------------------------------------------------------------- main
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--min-seconds", type=float, default=1.0)
+    ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--calls", type=int, default=3)
     ap.add_argument("--out", default=os.path.join("_build", "bench.json"))
     ap.add_argument("--only", nargs="*", help="workload names")
+    ap.add_argument("--no-numpy", action="store_true", help="skip the (slow) NumPy reference")
+    ap.add_argument("--sizes", default="200,2000,20000,200000",
+                    help="run counts of the per-update-cost sweep on the quadratic ('' to skip)")
     args = ap.parse_args(argv)
     threads = sgdlab.default_threads()
+    tset = sorted({1, threads})
+    dll, cinfo = build_c_peer(os.path.join("_build", "bench"))
+    nb, ninfo = load_numba_peer(dll)
+    print(f"sgdlab benchmark: {N_RUNS} runs per workload; 1 and {threads} threads; best of "
+          f"{args.rounds} rounds x {args.calls} calls of >= {args.min_seconds:g} s")
+    print(f"  c peer: {cinfo if dll is not None else 'skipped: ' + cinfo}")
+    print(f"  numba peer: {ninfo}")
     table = {}
-    print(f"sgdlab benchmark: {N_RUNS} runs per workload, core with 1 and {threads} threads "
-          f"vs the NumPy reference (updates/s; each timing >= {args.min_seconds:g} s)")
-    header = f"{'workload':<14}{'core 1t':>12}{f'core {threads}t':>12}{'numpy':>12}{'x numpy':>9}{'scaling':>9}"
-    print(header)
-    print("-" * len(header))
     for name, entry in workloads().items():
         if args.only and name not in args.only:
             continue
         common, core_kw, ref_kw = _split(entry)
-        c1, steps = calibrated(lambda s: time_core(common, core_kw, s, 1), args.min_seconds)
-        call, _ = time_core(common, core_kw, steps, threads)
-        npy, _ = calibrated(lambda s: time_numpy(common, ref_kw, s), args.min_seconds, steps=16)
-        table[name] = {"core_1t": c1, "core_all": call, "numpy": npy, "threads": threads, "core_steps": steps}
-        print(f"{name:<14}{c1:12.3g}{call:12.3g}{npy:12.3g}{call / npy:9.1f}{call / c1:9.2f}")
+        w0 = common["w0"]
+        steps = calibrated(lambda s: run_core(common, core_kw, s, 1), args.min_seconds)
+        row = {"steps": steps, "threads": threads}
+        samples = {}
+        finals = {}
+        if nb is not None:      # JIT compilation outside the timed calls
+            run_numba(nb, name, w0[:4], 2, 1)
+        for rnd in range(args.rounds):
+            for th in tset:
+                for peer in ("core", "c", "numba"):
+                    for _ in range(args.calls):
+                        if peer == "core":
+                            n, dt, fin = run_core(common, core_kw, steps, th)
+                        elif peer == "c" and dll is not None:
+                            n, dt, fin = run_c(dll, name, w0, steps, th)
+                        elif peer == "numba" and nb is not None:
+                            n, dt, fin = run_numba(nb, name, w0, steps, th)
+                        else:
+                            continue
+                        samples.setdefault(f"{peer}_{th}t", []).append(n / dt)
+                        finals.setdefault(peer, fin)
+        for key, rates in samples.items():
+            row[key] = max(rates)
+            row[key + "_median_over_best"] = statistics.median(rates) / max(rates)
+        for peer in ("c", "numba"):
+            if peer in finals:
+                row[f"{peer}_bit_identical"] = same_bits(finals[peer], finals["core"])
+        if not args.no_numpy:
+            nsteps = calibrated(lambda s: time_numpy(common, ref_kw, s), args.min_seconds, steps=16)
+            row["numpy_1t"] = max(n / dt for n, dt in (time_numpy(common, ref_kw, nsteps)
+                                                        for _ in range(args.rounds)))
+        table[name] = row
+        _print_row(name, row, tset)
         sys.stdout.flush()
-    if table:
-        speed = np.exp(np.mean([np.log(v["core_all"] / v["numpy"]) for v in table.values()]))
-        scale = np.exp(np.mean([np.log(v["core_all"] / v["core_1t"]) for v in table.values()]))
-        print("-" * len(header))
-        print(f"geometric mean: core ({threads} threads) / numpy = {speed:.1f}x; "
-              f"scaling 1 -> {threads} threads = {scale:.2f}x")
-        os.makedirs(os.path.dirname(args.out) or ".", exist_ok=True)
-        with open(args.out, "w") as fh:
-            json.dump({k: {kk: vv for kk, vv in v.items()} for k, v in table.items()}, fh, indent=2)
-        print(f"wrote {args.out}")
+    summary = _summary(table, tset)
+    sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
+    if sizes and (not args.only or "quadratic" in args.only):
+        summary["per_update_ns"] = _sizes(sizes, args, tset)
+    os.makedirs(os.path.dirname(args.out) or ".", exist_ok=True)
+    with open(args.out, "w") as fh:
+        json.dump({"threads": threads, "c_flags": cinfo, "numba": ninfo, "workloads": table,
+                   "summary": summary}, fh, indent=2)
+    print(f"wrote {args.out}")
+
+
+def _print_row(name, row, tset):
+    parts = [f"{name:<13}"]
+    for th in tset:
+        core = row.get(f"core_{th}t")
+        parts.append(f"core {th}t {core / 1e6:7.1f} M/s")
+        for peer in ("c", "numba"):
+            if f"{peer}_{th}t" in row:
+                parts.append(f"x{peer} {core / row[f'{peer}_{th}t']:5.2f}")
+    if "numpy_1t" in row:
+        parts.append(f"x numpy(1t) {row[f'core_{tset[-1]}t'] / row['numpy_1t']:6.1f}")
+    if len(tset) > 1:
+        parts.append(f"scaling core {row[f'core_{tset[-1]}t'] / row['core_1t']:4.2f}")
+        if "c_1t" in row:
+            parts.append(f"c {row[f'c_{tset[-1]}t'] / row['c_1t']:4.2f}")
+    bits = [p for p in ("c", "numba") if row.get(f"{p}_bit_identical") is False]
+    parts.append("bits: " + ("NOT identical to " + ",".join(bits) if bits else "identical"))
+    print("  ".join(parts))
+
+
+def _summary(table, tset):
+    out = {}
+    if not table:
+        return out
+    print("-" * 100)
+    for th in tset:
+        for peer in ("c", "numba"):
+            vals = [r[f"core_{th}t"] / r[f"{peer}_{th}t"] for r in table.values() if f"{peer}_{th}t" in r]
+            if vals:
+                out[f"core_over_{peer}_{th}t_geomean"] = geomean(vals)
+                out[f"core_over_{peer}_{th}t_min"] = min(vals)
+                print(f"core / {peer} at {th} thread(s): geomean {geomean(vals):.2f}, worst {min(vals):.2f}")
+    vals = [r[f"core_{tset[-1]}t"] / r["numpy_1t"] for r in table.values() if "numpy_1t" in r]
+    if vals:
+        out["core_all_over_numpy_geomean"] = geomean(vals)
+        print(f"core ({tset[-1]} threads) / numpy: geomean {geomean(vals):.1f}")
+    if len(tset) > 1:
+        for peer in ("core", "c"):
+            vals = [r[f"{peer}_{tset[-1]}t"] / r[f"{peer}_1t"] for r in table.values() if f"{peer}_1t" in r]
+            if vals:
+                out[f"{peer}_scaling_min"] = min(vals)
+                out[f"{peer}_scaling_geomean"] = geomean(vals)
+                print(f"{peer} scaling 1 -> {tset[-1]} threads: geomean {geomean(vals):.2f}, worst {min(vals):.2f}")
+    vals = [r[f"core_{th}t_median_over_best"] for r in table.values() for th in tset]
+    out["core_median_over_best_min"] = min(vals)
+    print(f"core spread of identical calls: median/best >= {min(vals):.2f}")
+    return out
+
+
+def _sizes(sizes, args, tset, steps=20_000):
+    """ns per update of the core on the quadratic, `steps` steps (no run diverges) at each run count;
+    best of --calls calls (one call from 100 000 runs on: each lasts tens of seconds)."""
+    res = {}
+    common, core_kw, _ = _split(workloads(2000)["quadratic"])
+    print(f"per-update cost, quadratic, {steps} steps:", end=" ")
+    for n in sizes:
+        c = dict(common, w0=np.random.default_rng(0).uniform(-1, 1, n))
+        calls = 1 if n >= 100_000 else args.calls
+        for th in tset:
+            best = min(run_core(c, core_kw, steps, th)[1] / (n * steps) for _ in range(calls))
+            res[f"{n}_{th}t"] = best * 1e9
+        print(" ".join(f"{n} runs {th}t {res[f'{n}_{th}t']:.2f} ns" for th in tset), end="; ")
+        sys.stdout.flush()
+    print()
+    for th in tset:
+        vals = [res[f"{n}_{th}t"] for n in sizes if n >= 2000]
+        if len(vals) > 1:
+            res[f"spread_from_2000_{th}t"] = max(vals) / min(vals)
+            print(f"  {th} thread(s): slowest / fastest per-update cost from 2000 runs on = {max(vals) / min(vals):.2f}")
+    return res
 
 
 if __name__ == "__main__":

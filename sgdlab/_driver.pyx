@@ -1,32 +1,396 @@
 # cython: language_level=3
 """The driver loop of the core: N independent runs advanced T steps in C, in parallel over runs.
 
-`Simulation` holds the model (landscape, data law, noise law and scale, optimizer), the per-run
-state (iterate, optimizer state, random stream, flags) and the record buffers, all as numpy arrays
-allocated by `sgdlab.simulate`. `advance(t1)` moves every live run from the current step to step
-t1; the Python side calls it in chunks of steps (progress bar) and the result does not depend on the
+`Core` holds the model (landscape, data law, noise law and scale, optimizer, step rule), the per-run
+state (iterate, optimizer state, random stream, flags) as numpy arrays, and the records asked for,
+one small object per kind (`Snapshots`, `Trajectories`, `ExitRegion`, `Targets`, `Occupancy`,
+`Histogram`, `LogGrowth`). `advance(t1)` moves every live run from the current step to step t1; the
+Python side (`sgdlab.simulate`) calls it in chunks of steps and the result does not depend on the
 chunking: run r only ever draws from its own stream r. No float is reduced across runs here.
+
+How it is fast:
+* Runs are cut into blocks of BLOCK; each thread owns a contiguous range of blocks (static schedule).
+  A block copies its whole state (iterates, streams, optimizer state, escape-rate sums) into a
+  private `Blk` on the thread's stack, advances it through the whole chunk of steps and writes it
+  back once (and once per run that stops). Shared arrays are not touched step by step, so
+  neighbouring blocks on two threads never fight over cache lines.
+* Each stage of a step (data draws, gradients, noise, optimizer, update) is one call over the live
+  runs of the block. The update and the step loop are compiled three times (dim 1, dim 2, any dim)
+  through a fused type, so the common dimensions have no runtime-length loops; clipping,
+  projection, escape-rate sums, events and each record cost nothing when not asked for.
+* Runs that stop leave the block (swap with the last live run): no alive-index list, no gather.
+Per run the floating-point operations and their order are exactly those of the straightforward
+loop (and of `sgdlab.reference` for deterministic dynamics); only their interleaving across runs
+changed. The build keeps -ffp-contract=off.
 """
 import numpy as np
 cimport cython
 from cython.parallel cimport prange, threadid
 from libc.stdint cimport int64_t, uint64_t, uint8_t
-from libc.math cimport sqrt, fabs, fmax, log, floor, isfinite, NAN
+from libc.math cimport sqrt, fabs, fmax, log, isfinite, NAN
+from libc.string cimport memset
 
-from sgdlab._random cimport Rng, std_normal
+from sgdlab._random cimport Rng, RngBlock, LANES, lane_get, lane_put, std_normal
 from sgdlab.landscapes cimport Landscape, MAXDIM
 from sgdlab.noise cimport NoiseLaw, DataLaw, NoiseScale
 from sgdlab.noise import Constant
-from sgdlab.optimizers cimport Optimizer
-
+from sgdlab.optimizers cimport Optimizer, MAXSLOTS
+from sgdlab.optimizers import SGD
 
 
 cdef enum:
-    BLOCK = 16     # runs advanced in lockstep by one thread (any value gives the same results)
+    BLOCK = LANES            # runs advanced in lockstep by one thread (any value gives the same results)
+    LANE = BLOCK * MAXDIM    # doubles in one block-wide vector (slot stride of the optimizer state)
+    LINE = 8                 # 8-byte words per 64-byte cache line (padding of per-thread counters)
+
+
+cdef struct Blk:
+    # the private state of one block of runs while it is being advanced
+    Py_ssize_t n                    # live runs; slots 0..n-1
+    Py_ssize_t run[BLOCK]           # run id of each slot
+    double W[LANE]                  # iterates, slot j at W[j*dim]
+    double ST[MAXSLOTS * LANE]      # optimizer state, slot-major: slot k of element q at ST[k*LANE+q]
+    RngBlock R                      # streams, word-major (lane j = slot j)
+    double lg_sum[BLOCK]
+    int64_t lg_n[BLOCK]
+    uint8_t stop[BLOCK]             # this step: 0 goes on, 1 stops (event), 2 diverged
+    bint any_stop
+    int64_t snap_p                  # next snapshot index
+    int64_t hist_out
+
+
+# Compile-time dimension tags: `_steps` and `_update` are specialised for each.
+cdef struct Dim1:
+    char _c
+cdef struct Dim2:
+    char _c
+cdef struct DimN:
+    char _c
+ctypedef fused DimT:
+    Dim1
+    Dim2
+    DimN
+
+
+# ====================================================================== records
+
+cdef class Record:
+    """One kind of record. The kernel calls the `nogil` methods of the ones that are on; `fields`
+    turns the buffers into `Result` fields (`sq` drops the trailing axis when dim == 1)."""
+    def fields(self, sq):
+        return {}
 
 
 @cython.final
-cdef class Simulation:
+cdef class Snapshots(Record):
+    """Every run's state at the given steps (NaN after a stop)."""
+    cdef readonly object steps_array, buffer
+    cdef int64_t[::1] steps
+    cdef double[:, :, ::1] buf
+    cdef Py_ssize_t ns
+
+    def __init__(self, steps, w0):
+        n_runs, dim = w0.shape
+        self.steps_array = steps
+        self.ns = steps.size
+        self.steps = np.ascontiguousarray(steps, dtype=np.int64) if self.ns else np.zeros(0, np.int64)
+        self.buffer = np.full((n_runs, max(1, self.ns), dim), np.nan)
+        if self.ns and steps[0] == 0:
+            self.buffer[:, 0, :] = w0
+        self.buf = self.buffer
+
+    cdef int64_t first_after(self, int64_t t0) noexcept nogil:
+        """Index of the first snapshot step > t0."""
+        cdef Py_ssize_t lo = 0, hi = self.ns, mid
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if self.steps[mid] <= t0:
+                lo = mid + 1
+            else:
+                hi = mid
+        return lo
+
+    cdef inline void take(self, Blk* b, int64_t t, int dim) noexcept nogil:
+        cdef Py_ssize_t j, p = b.snap_p
+        cdef int i
+        if p < self.ns and self.steps[p] == t:
+            for j in range(b.n):
+                if b.stop[j] != 2:
+                    for i in range(dim):
+                        self.buf[b.run[j], p, i] = b.W[j * dim + i]
+            b.snap_p = p + 1
+
+    def fields(self, sq):
+        return dict(snapshot_steps=self.steps_array,
+                    snapshots=sq(self.buffer[:, :self.ns]) if self.ns else None)
+
+
+@cython.final
+cdef class Trajectories(Record):
+    """Full paths of the first n runs, every `thin` steps (NaN after a stop)."""
+    cdef readonly object buffer
+    cdef Py_ssize_t n_traj, n_frames
+    cdef int64_t thin
+    cdef double[:, :, ::1] buf
+
+    def __init__(self, n_traj, thin, steps, w0):
+        dim = w0.shape[1]
+        self.n_traj = n_traj
+        self.thin = thin
+        self.n_frames = steps // thin + 1
+        self.buffer = np.full((max(1, n_traj), self.n_frames if n_traj else 1, dim), np.nan)
+        if n_traj:
+            self.buffer[:, 0, :] = w0[:n_traj]
+        self.buf = self.buffer
+
+    cdef inline void take(self, Blk* b, int64_t t, int dim) noexcept nogil:
+        cdef Py_ssize_t j, f
+        cdef int i
+        if t % self.thin == 0:
+            f = t // self.thin
+            for j in range(b.n):
+                if b.stop[j] != 2 and b.run[j] < self.n_traj:
+                    for i in range(dim):
+                        self.buf[b.run[j], f, i] = b.W[j * dim + i]
+
+    def fields(self, sq):
+        return dict(trajectory_steps=np.arange(self.n_frames if self.n_traj else 0) * self.thin,
+                    trajectories=sq(self.buffer) if self.n_traj else None)
+
+
+@cython.final
+cdef class ExitRegion(Record):
+    """First step outside a box (kind 1, [a, b]) or ball (kind 2, center a, radius rad), and the
+    state there; the run stops there if `stop`."""
+    cdef readonly int kind
+    cdef readonly object a_array, b_array, step_array, state_array
+    cdef readonly double rad
+    cdef readonly bint stop
+    cdef double a[MAXDIM]
+    cdef double bb[MAXDIM]
+    cdef int64_t[::1] step
+    cdef double[:, ::1] state
+
+    def __init__(self, kind, a, b, rad, stop, n_runs, dim):
+        cdef int i
+        self.kind = kind; self.rad = rad; self.stop = stop
+        self.a_array = a; self.b_array = b
+        for i in range(dim):
+            self.a[i] = a[i]; self.bb[i] = b[i]
+        self.step_array = np.full(n_runs, -1, dtype=np.int64)
+        self.state_array = np.full((n_runs, dim), np.nan)
+        self.step = self.step_array
+        self.state = self.state_array
+
+    cdef inline void check(self, Blk* b, int64_t t, int dim) noexcept nogil:
+        cdef Py_ssize_t j, r
+        cdef int i
+        cdef bint outside
+        cdef double d2
+        cdef double* w
+        for j in range(b.n):
+            r = b.run[j]
+            if b.stop[j] == 2 or self.step[r] >= 0:
+                continue
+            w = &b.W[j * dim]
+            outside = False
+            if self.kind == 1:
+                for i in range(dim):
+                    if w[i] < self.a[i] or w[i] > self.bb[i]:
+                        outside = True
+            else:
+                d2 = 0.0
+                for i in range(dim):
+                    d2 += (w[i] - self.a[i]) * (w[i] - self.a[i])
+                outside = d2 > self.rad * self.rad
+            if outside:
+                self.step[r] = t
+                for i in range(dim):
+                    self.state[r, i] = w[i]
+                if self.stop:
+                    b.stop[j] = 1
+                    b.any_stop = True
+
+    def fields(self, sq):
+        return dict(exit_step=self.step_array, exit_state=sq(self.state_array))
+
+
+@cython.final
+cdef class Targets(Record):
+    """First step inside one of the balls (center, squared radius), and which; the run stops there
+    if `stop`."""
+    cdef readonly object center_array, rad_array, step_array, index_array
+    cdef readonly bint stop
+    cdef Py_ssize_t nt
+    cdef double[:, ::1] center
+    cdef double[::1] rad2
+    cdef int64_t[::1] step, index
+
+    def __init__(self, center, rad, stop, n_runs):
+        self.center_array = center; self.rad_array = rad; self.stop = stop
+        self.nt = len(rad)
+        self.center = center
+        self.rad2 = np.asarray(rad, dtype=np.float64) ** 2
+        self.step_array = np.full(n_runs, -1, dtype=np.int64)
+        self.index_array = np.full(n_runs, -1, dtype=np.int64)
+        self.step = self.step_array
+        self.index = self.index_array
+
+    cdef inline void check(self, Blk* b, int64_t t, int dim) noexcept nogil:
+        cdef Py_ssize_t j, r, k
+        cdef int i
+        cdef double d2, z
+        cdef double* w
+        for j in range(b.n):
+            r = b.run[j]
+            if b.stop[j] == 2 or self.step[r] >= 0:
+                continue
+            w = &b.W[j * dim]
+            for k in range(self.nt):
+                d2 = 0.0
+                for i in range(dim):
+                    z = w[i] - self.center[k, i]
+                    d2 += z * z
+                if d2 <= self.rad2[k]:
+                    self.step[r] = t
+                    self.index[r] = k
+                    if self.stop:
+                        b.stop[j] = 1
+                        b.any_stop = True
+                    break
+
+    def fields(self, sq):
+        return dict(hit_step=self.step_array, hit_index=self.index_array)
+
+
+@cython.final
+cdef class Occupancy(Record):
+    """Per-run counts of steps t > burn_in with w[0] below edges[0], in each bin, at/above edges[-1]."""
+    cdef readonly object edges_array, counts_array
+    cdef double[::1] edges
+    cdef int64_t[:, ::1] counts
+    cdef Py_ssize_t n_occ
+    cdef int64_t burn_in
+
+    def __init__(self, edges, burn_in, n_runs):
+        self.edges_array = edges
+        self.edges = edges
+        self.n_occ = edges.shape[0] - 1
+        self.burn_in = burn_in
+        self.counts_array = np.zeros((n_runs, edges.size + 1), dtype=np.int64)
+        self.counts = self.counts_array
+
+    cdef inline void count(self, Blk* b, int64_t t, int dim) noexcept nogil:
+        cdef Py_ssize_t j, lo, hi, mid
+        cdef double z
+        if t <= self.burn_in:
+            return
+        for j in range(b.n):
+            if b.stop[j] == 2:
+                continue
+            # bin k in 0..n_occ+1 = the number of edges <= z: 0 below edges[0], n_occ + 1
+            # at/above edges[-1] (n_occ + 2 edges in all); bisection over lo < k < hi
+            z = b.W[j * dim]
+            lo = 0
+            hi = self.n_occ + 2
+            while hi - lo > 1:
+                mid = (lo + hi) // 2
+                if self.edges[mid - 1] <= z:
+                    lo = mid
+                else:
+                    hi = mid
+            if z < self.edges[0]:
+                lo = 0
+            self.counts[b.run[j], lo] += 1
+
+    def fields(self, sq):
+        return dict(occupancy_edges=self.edges_array, occupancy=self.counts_array)
+
+
+@cython.final
+cdef class Histogram(Record):
+    """Counts pooled over runs of steps t > burn_in, 1-D over w[0] or 2-D over (w[0], w[1]); one
+    row per thread (padded to whole cache lines), summed in a fixed order at the end."""
+    cdef readonly object edges, counts_array, out_array
+    cdef int hdim
+    cdef double lo[2]
+    cdef double hi[2]
+    cdef int64_t nb[2]
+    cdef int64_t burn_in
+    cdef int64_t[:, ::1] counts
+    cdef int64_t[::1] out
+
+    def __init__(self, hdim, lo, hi, nb, edges, burn_in, n_threads):
+        cdef int i
+        self.hdim = hdim
+        for i in range(2):
+            self.lo[i] = lo[i]; self.hi[i] = hi[i]; self.nb[i] = nb[i]
+        self.edges = edges
+        self.burn_in = burn_in
+        n_bins = nb[0] * (nb[1] if hdim == 2 else 1)
+        row = (n_bins + LINE - 1) // LINE * LINE
+        self.counts_array = np.zeros((n_threads, row), dtype=np.int64)
+        self.out_array = np.zeros(n_threads * LINE, dtype=np.int64)
+        self.counts = self.counts_array
+        self.out = self.out_array
+
+    cdef inline void count(self, Blk* b, int64_t t, int tid, int dim) noexcept nogil:
+        cdef Py_ssize_t j, ix, iy
+        cdef double z
+        if t <= self.burn_in:
+            return
+        for j in range(b.n):
+            if b.stop[j] == 2:
+                continue
+            z = (b.W[j * dim] - self.lo[0]) / (self.hi[0] - self.lo[0]) * self.nb[0]
+            if z >= 0 and z < self.nb[0]:
+                ix = <Py_ssize_t>z
+                if self.hdim == 1:
+                    self.counts[tid, ix] += 1
+                else:
+                    z = (b.W[j * dim + 1] - self.lo[1]) / (self.hi[1] - self.lo[1]) * self.nb[1]
+                    if z >= 0 and z < self.nb[1]:
+                        iy = <Py_ssize_t>z
+                        self.counts[tid, ix * self.nb[1] + iy] += 1
+                    else:
+                        b.hist_out += 1
+            else:
+                b.hist_out += 1
+
+    cdef inline void flush(self, Blk* b, int tid) noexcept nogil:
+        self.out[tid * LINE] += b.hist_out
+        b.hist_out = 0
+
+    def fields(self, sq):
+        n_bins = self.nb[0] * (self.nb[1] if self.hdim == 2 else 1)
+        counts = self.counts_array[:, :n_bins].sum(axis=0)
+        if self.hdim == 2:
+            counts = counts.reshape(self.nb[0], self.nb[1])
+        return dict(hist_edges=self.edges, hist=counts, hist_outside=int(self.out_array.sum()))
+
+
+@cython.final
+cdef class LogGrowth(Record):
+    """Per-run sum over steps of ln(|w_t| / |w_{t-1}|) and the number of terms (escape rate)."""
+    cdef readonly object sum_array, n_array
+    cdef double[::1] s
+    cdef int64_t[::1] n
+
+    def __init__(self, n_runs):
+        self.sum_array = np.zeros(n_runs)
+        self.n_array = np.zeros(n_runs, dtype=np.int64)
+        self.s = self.sum_array
+        self.n = self.n_array
+
+    def fields(self, sq):
+        return dict(log_growth_sum=self.sum_array, log_growth_n=self.n_array)
+
+
+# ====================================================================== the core
+
+@cython.final
+cdef class Core:
+    """The compiled simulator: model, per-run state and records; `advance` runs the steps."""
     # model
     cdef Landscape L
     cdef DataLaw data
@@ -34,12 +398,11 @@ cdef class Simulation:
     cdef NoiseScale nscale
     cdef Optimizer opt
     cdef int dim, batch, n_slots
-    cdef bint exact, isotropic, has_noise, needs_value
+    cdef bint exact, isotropic, has_noise, needs_value, const_scale, identity_dir
     cdef double lr, clip, max_abs, xmean, scale0
-    cdef bint const_scale, any_record
-    # projection: kind 0 none, 1 box [a, b], 2 ball (center a, radius rad)
-    cdef int proj_kind
-    cdef double[::1] proj_a, proj_b
+    cdef int proj_kind                    # 0 none, 1 box [a, b], 2 ball (center a, radius rad)
+    cdef double proj_a[MAXDIM]
+    cdef double proj_b[MAXDIM]
     cdef double proj_rad
     # state
     cdef double[:, ::1] w
@@ -48,46 +411,19 @@ cdef class Simulation:
     cdef uint8_t[::1] alive, diverged
     cdef int64_t[::1] stop_step
     cdef readonly int64_t t
-    # records
-    cdef int64_t[::1] snap_steps
-    cdef double[:, :, ::1] snaps
-    cdef int64_t[::1] snap_ptr
-    cdef Py_ssize_t n_traj
-    cdef int64_t thin
-    cdef double[:, :, ::1] traj
-    cdef int exit_kind
-    cdef double[::1] exit_a, exit_b
-    cdef double exit_rad
-    cdef bint stop_at_exit
-    cdef int64_t[::1] exit_step
-    cdef double[:, ::1] exit_state
-    cdef Py_ssize_t n_targets
-    cdef double[:, ::1] tcenter
-    cdef double[::1] trad2
-    cdef bint stop_at_target
-    cdef int64_t[::1] hit_step, hit_index
-    cdef int64_t burn_in
-    cdef Py_ssize_t n_occ
-    cdef double[::1] occ_edges
-    cdef int64_t[:, ::1] occ
-    cdef int hist_dim
-    cdef double hist_lo[2]
-    cdef double hist_hi[2]
-    cdef int64_t hist_n[2]
-    cdef int64_t[:, ::1] hist
-    cdef int64_t[::1] hist_out
-    cdef bint log_growth
-    cdef double[::1] lg_sum
-    cdef int64_t[::1] lg_n
+    # records (None when off)
+    cdef Snapshots snaps
+    cdef Trajectories traj
+    cdef ExitRegion exit_region
+    cdef Targets targets
+    cdef Occupancy occ
+    cdef Histogram hist
+    cdef LogGrowth lg
 
     def __init__(self, *, landscape, data, noise, noise_scale, optimizer, lr, batch, exact,
-                 isotropic, clip, max_abs, proj_kind, proj_a, proj_b, proj_rad,
-                 w, ost, rng, alive, diverged, stop_step,
-                 snap_steps, snaps, snap_ptr, n_traj, thin, traj,
-                 exit_kind, exit_a, exit_b, exit_rad, stop_at_exit, exit_step, exit_state,
-                 tcenter, trad, stop_at_target, hit_step, hit_index,
-                 burn_in, occ_edges, occ, hist_dim, hist_lo, hist_hi, hist_n, hist, hist_out,
-                 log_growth, lg_sum, lg_n):
+                 isotropic, clip, max_abs, project, w, ost, rng, alive, diverged, stop_step,
+                 records):
+        """project: (kind, a, b, rad); records: `Record` objects (at most one of each kind)."""
         cdef int i
         self.L = landscape
         self.data = data
@@ -98,32 +434,42 @@ cdef class Simulation:
         if self.dim > MAXDIM:
             raise ValueError(f"landscape: dimension {self.dim} exceeds the core's MAXDIM={MAXDIM}")
         self.n_slots = optimizer.n_slots
+        if self.n_slots > MAXSLOTS:
+            raise ValueError(f"optimizer: {self.n_slots} state slots exceed the core's MAXSLOTS={MAXSLOTS}")
+        self.identity_dir = type(optimizer) is SGD
         self.lr = lr; self.batch = batch; self.exact = exact; self.isotropic = isotropic
         self.clip = clip; self.max_abs = max_abs
         self.has_noise = (noise is not None) and (not exact)
         self.needs_value = self.has_noise and noise_scale.needs_value
         self.xmean = data.mean if data is not None else 0.0
-        self.proj_kind = proj_kind; self.proj_a = proj_a; self.proj_b = proj_b; self.proj_rad = proj_rad
-        self.w = w; self.ost = ost; self.rng = rng; self.alive = alive; self.diverged = diverged
-        self.stop_step = stop_step; self.t = 0
-        self.snap_steps = snap_steps; self.snaps = snaps; self.snap_ptr = snap_ptr
-        self.n_traj = n_traj; self.thin = thin; self.traj = traj
-        self.exit_kind = exit_kind; self.exit_a = exit_a; self.exit_b = exit_b; self.exit_rad = exit_rad
-        self.stop_at_exit = stop_at_exit; self.exit_step = exit_step; self.exit_state = exit_state
-        self.tcenter = tcenter; self.trad2 = np.asarray(trad, dtype=np.float64) ** 2
-        self.n_targets = tcenter.shape[0] if len(trad) else 0
-        self.stop_at_target = stop_at_target; self.hit_step = hit_step; self.hit_index = hit_index
-        self.burn_in = burn_in
-        self.occ_edges = occ_edges; self.occ = occ
-        self.n_occ = occ_edges.shape[0] - 1 if occ.shape[1] > 1 else 0
-        self.hist_dim = hist_dim
-        for i in range(2):
-            self.hist_lo[i] = hist_lo[i]; self.hist_hi[i] = hist_hi[i]; self.hist_n[i] = hist_n[i]
-        self.hist = hist; self.hist_out = hist_out
-        self.log_growth = log_growth; self.lg_sum = lg_sum; self.lg_n = lg_n
         self.const_scale = isinstance(noise_scale, Constant)
         self.scale0 = noise_scale.sigma if self.const_scale else 0.0
-        self.any_record = (snap_steps.shape[0] > 0 or n_traj > 0 or self.n_occ > 0 or hist_dim > 0)
+        self.proj_kind = project[0]
+        for i in range(self.dim):
+            self.proj_a[i] = project[1][i]; self.proj_b[i] = project[2][i]
+        self.proj_rad = project[3]
+        self.w = w; self.ost = ost; self.rng = rng; self.alive = alive; self.diverged = diverged
+        self.stop_step = stop_step; self.t = 0
+        for rec in records:
+            if isinstance(rec, Snapshots):
+                if (<Snapshots>rec).ns:
+                    self.snaps = rec
+            elif isinstance(rec, Trajectories):
+                if (<Trajectories>rec).n_traj:
+                    self.traj = rec
+            elif isinstance(rec, ExitRegion):
+                self.exit_region = rec
+            elif isinstance(rec, Targets):
+                if (<Targets>rec).nt:
+                    self.targets = rec
+            elif isinstance(rec, Occupancy):
+                self.occ = rec
+            elif isinstance(rec, Histogram):
+                self.hist = rec
+            elif isinstance(rec, LogGrowth):
+                self.lg = rec
+            else:
+                raise TypeError(f"records: unknown record {rec!r}")
 
     def advance(self, int64_t t1, int n_threads):
         """Advance every live run from step self.t to step t1."""
@@ -133,271 +479,319 @@ cdef class Simulation:
         if t1 <= t0:
             return
         with nogil:
-            for b in prange(n_blocks, num_threads=n_threads, schedule="dynamic", chunksize=1):
-                self._run_block(b * BLOCK, min(n, (b + 1) * BLOCK), t0, t1, threadid())
+            # static: each thread owns one contiguous range of blocks
+            for b in prange(n_blocks, num_threads=n_threads, schedule="static"):
+                _run_block(self, b * BLOCK, min(n, (b + 1) * BLOCK), t0, t1, threadid())
         self.t = t1
 
-    # ------------------------------------------------------------------ block kernel
 
-    cdef inline void _gradient_block(self, const Py_ssize_t* idx, Py_ssize_t n, const double* W,
-                                     double* G, double* X, double* T, Rng* rngs) noexcept nogil:
-        """Stochastic (or, if exact, expected) gradients of the n runs idx[0..n-1], plus additive
-        noise, into G (n x dim). W holds their iterates. X, T are scratch buffers.
-        Per run, the draws are taken from its own stream in a fixed order: data points first (one
-        per batch element), then the noise (dim coordinates, or direction then radius)."""
-        cdef Py_ssize_t j, q, m = n * self.dim
-        cdef int i, k, dim = self.dim
-        cdef double s, nrm, amp
-        cdef double dirn[MAXDIM]
-        cdef Rng* rng
-        if self.L.sampled:
-            if self.exact:
-                if self.data.n_atoms > 0:
-                    for q in range(m):
-                        G[q] = 0.0
-                    for k in range(self.data.n_atoms):
-                        for j in range(n):
-                            X[j] = self.data.atoms[k]
-                        self.L.grad_block(W, X, T, n)
-                        for q in range(m):
-                            G[q] += self.data.probs[k] * T[q]
-                else:
-                    for j in range(n):
-                        X[j] = self.xmean
-                    self.L.grad_block(W, X, G, n)
-            elif self.batch == 1:
-                self.data.sample_block(rngs, idx, X, n)
-                self.L.grad_block(W, X, G, n)
-            else:
+# ---------------------------------------------------------------------- block load / store
+
+cdef inline void _store(Core S, Blk* b, Py_ssize_t j, int dim) noexcept nogil:
+    """Write slot j's state back to the shared arrays."""
+    cdef Py_ssize_t r = b.run[j]
+    cdef int i, k
+    cdef Rng* rngs = <Rng*>&S.rng[0, 0]
+    for i in range(dim):
+        S.w[r, i] = b.W[j * dim + i]
+    rngs[r] = lane_get(&b.R, j)
+    for k in range(S.n_slots):
+        for i in range(dim):
+            S.ost[r, k * dim + i] = b.ST[k * LANE + j * dim + i]
+    if S.lg is not None:
+        S.lg.s[r] = b.lg_sum[j]
+        S.lg.n[r] = b.lg_n[j]
+
+
+cdef inline void _move(Core S, Blk* b, Py_ssize_t src, Py_ssize_t dst, int dim) noexcept nogil:
+    cdef int i, k
+    b.run[dst] = b.run[src]
+    for i in range(dim):
+        b.W[dst * dim + i] = b.W[src * dim + i]
+    b.R.s0[dst] = b.R.s0[src]; b.R.s1[dst] = b.R.s1[src]
+    b.R.s2[dst] = b.R.s2[src]; b.R.s3[dst] = b.R.s3[src]
+    for k in range(S.n_slots):
+        for i in range(dim):
+            b.ST[k * LANE + dst * dim + i] = b.ST[k * LANE + src * dim + i]
+    b.lg_sum[dst] = b.lg_sum[src]
+    b.lg_n[dst] = b.lg_n[src]
+
+
+cdef void _retire(Core S, Blk* b, int64_t t, int dim) noexcept nogil:
+    """Runs flagged in b.stop stop at step t: store them, flag them, remove them from the block."""
+    cdef Py_ssize_t j, r
+    for j in range(b.n - 1, -1, -1):
+        if b.stop[j] == 0:
+            continue
+        r = b.run[j]
+        _store(S, b, j, dim)
+        S.alive[r] = 0
+        S.stop_step[r] = t
+        if b.stop[j] == 2:
+            S.diverged[r] = 1
+        b.n -= 1
+        if j != b.n:
+            _move(S, b, b.n, j, dim)
+            b.stop[j] = b.stop[b.n]     # (already 0: higher slots were handled first)
+    b.any_stop = False
+
+
+cdef void _events(Core S, Blk* b, int64_t t, int dim) noexcept nogil:
+    if S.exit_region is not None:
+        S.exit_region.check(b, t, dim)
+    if S.targets is not None:
+        S.targets.check(b, t, dim)
+
+
+cdef void _run_block(Core S, Py_ssize_t r0, Py_ssize_t r1, int64_t t0, int64_t t1, int tid) noexcept nogil:
+    """Advance the live runs r0..r1-1 (at most BLOCK) from step t0 to t1 in a private Blk."""
+    cdef Blk b
+    cdef Py_ssize_t r, j
+    cdef int i, k, dim = S.dim
+    cdef Rng* rngs = <Rng*>&S.rng[0, 0]
+    b.n = 0
+    b.any_stop = False
+    b.hist_out = 0
+    memset(&b.R, 0, sizeof(RngBlock))     # lanes past the live runs are advanced too (SIMD): defined
+    for r in range(r0, r1):
+        if not S.alive[r]:
+            continue
+        j = b.n
+        b.run[j] = r
+        for i in range(dim):
+            b.W[j * dim + i] = S.w[r, i]
+        lane_put(&b.R, j, &rngs[r])
+        for k in range(S.n_slots):
+            for i in range(dim):
+                b.ST[k * LANE + j * dim + i] = S.ost[r, k * dim + i]
+        if S.lg is not None:
+            b.lg_sum[j] = S.lg.s[r]
+            b.lg_n[j] = S.lg.n[r]
+        else:
+            b.lg_sum[j] = 0.0
+            b.lg_n[j] = 0
+        b.stop[j] = 0
+        b.n += 1
+    if b.n == 0:
+        return
+    if t0 == 0 and (S.exit_region is not None or S.targets is not None):
+        _events(S, &b, 0, dim)
+        if b.any_stop:
+            _retire(S, &b, 0, dim)
+    b.snap_p = S.snaps.first_after(t0) if S.snaps is not None else 0
+    if dim == 1:
+        _steps(S, &b, t0, t1, tid, <Dim1*>NULL)
+    elif dim == 2:
+        _steps(S, &b, t0, t1, tid, <Dim2*>NULL)
+    else:
+        _steps(S, &b, t0, t1, tid, <DimN*>NULL)
+    for j in range(b.n):
+        _store(S, &b, j, dim)
+    if S.hist is not None:
+        S.hist.flush(&b, tid)
+
+
+# ---------------------------------------------------------------------- one step, block-wide
+
+cdef inline void _gradient(Core S, Blk* b, double* G, double* X, double* T, int dim) noexcept nogil:
+    """Stochastic (or, if exact, expected) gradients of the block's n runs, plus additive noise,
+    into G (n x dim). X, T are scratch. Per run, the draws come from its own stream in a fixed
+    order: data points first (one per batch element), then the noise (dim coordinates, or
+    direction then radius)."""
+    cdef Py_ssize_t j, q, n = b.n, m = b.n * dim
+    cdef int i, k
+    cdef double s, nrm, amp
+    cdef double dirn[MAXDIM]
+    cdef Rng rng
+    cdef const double* W = b.W
+    if S.L.sampled:
+        if S.exact:
+            if S.data.n_atoms > 0:
                 for q in range(m):
                     G[q] = 0.0
-                for k in range(self.batch):
-                    self.data.sample_block(rngs, idx, X, n)
-                    self.L.grad_block(W, X, T, n)
+                for k in range(S.data.n_atoms):
+                    for j in range(n):
+                        X[j] = S.data.atoms[k]
+                    S.L.grad_block(W, X, T, n)
                     for q in range(m):
-                        G[q] += T[q]
-                for q in range(m):
-                    G[q] /= self.batch
-        else:
-            for j in range(n):
-                X[j] = 0.0
-            self.L.grad_block(W, X, G, n)
-        if not self.has_noise:
-            return
-        if self.isotropic and dim > 1:
-            for j in range(n):
-                rng = &rngs[idx[j]]
-                s = self.nscale.scale(self.L.value(&W[j * dim], self.xmean) if self.needs_value else 0.0, &W[j * dim])
-                nrm = 0.0
-                for i in range(dim):
-                    dirn[i] = std_normal(rng)
-                    nrm += dirn[i] * dirn[i]
-                nrm = sqrt(nrm)
-                amp = s * fabs(self.noise.sample(rng)) / nrm if nrm > 0 else 0.0
-                for i in range(dim):
-                    G[j * dim + i] += amp * dirn[i]
-            return
-        self.noise.sample_block(rngs, idx, T, n, dim)
-        if self.const_scale:
-            for q in range(m):
-                G[q] += self.scale0 * T[q]
-        else:
-            for j in range(n):
-                s = self.nscale.scale(self.L.value(&W[j * dim], self.xmean) if self.needs_value else 0.0, &W[j * dim])
-                for i in range(dim):
-                    G[j * dim + i] += s * T[j * dim + i]
-
-    cdef inline void _project(self, double* w) noexcept nogil:
-        cdef int i
-        cdef double nrm = 0.0, f
-        if self.proj_kind == 1:
-            for i in range(self.dim):
-                if w[i] < self.proj_a[i]:
-                    w[i] = self.proj_a[i]
-                elif w[i] > self.proj_b[i]:
-                    w[i] = self.proj_b[i]
-        elif self.proj_kind == 2:
-            for i in range(self.dim):
-                nrm += (w[i] - self.proj_a[i]) * (w[i] - self.proj_a[i])
-            nrm = sqrt(nrm)
-            if nrm > self.proj_rad:
-                f = self.proj_rad / nrm
-                for i in range(self.dim):
-                    w[i] = self.proj_a[i] + (w[i] - self.proj_a[i]) * f
-
-    cdef inline bint _events(self, Py_ssize_t r, double* w, int64_t t) noexcept nogil:
-        """Exit from the region / arrival at a target at step t. Returns True if the run stops."""
-        cdef bint stop = False, outside = False
-        cdef int i
-        cdef Py_ssize_t k
-        cdef double d2, z
-        if self.exit_kind != 0 and self.exit_step[r] < 0:
-            if self.exit_kind == 1:
-                for i in range(self.dim):
-                    if w[i] < self.exit_a[i] or w[i] > self.exit_b[i]:
-                        outside = True
-            else:
-                d2 = 0.0
-                for i in range(self.dim):
-                    d2 += (w[i] - self.exit_a[i]) * (w[i] - self.exit_a[i])
-                outside = d2 > self.exit_rad * self.exit_rad
-            if outside:
-                self.exit_step[r] = t
-                for i in range(self.dim):
-                    self.exit_state[r, i] = w[i]
-                if self.stop_at_exit:
-                    stop = True
-        if self.n_targets > 0 and self.hit_step[r] < 0:
-            for k in range(self.n_targets):
-                d2 = 0.0
-                for i in range(self.dim):
-                    z = w[i] - self.tcenter[k, i]
-                    d2 += z * z
-                if d2 <= self.trad2[k]:
-                    self.hit_step[r] = t
-                    self.hit_index[r] = k
-                    if self.stop_at_target:
-                        stop = True
-                    break
-        return stop
-
-    cdef inline void _record(self, Py_ssize_t r, double* w, int64_t t, int tid) noexcept nogil:
-        cdef int i
-        cdef Py_ssize_t p, lo, hi, mid, ix, iy
-        cdef double z
-        p = self.snap_ptr[r]
-        if p < self.snap_steps.shape[0] and self.snap_steps[p] == t:
-            for i in range(self.dim):
-                self.snaps[r, p, i] = w[i]
-            self.snap_ptr[r] = p + 1
-        if r < self.n_traj and t % self.thin == 0:
-            for i in range(self.dim):
-                self.traj[r, t // self.thin, i] = w[i]
-        if t > self.burn_in:
-            if self.n_occ > 0:
-                # bin k in 0..n_occ+1 = the number of edges <= z: 0 below edges[0], n_occ + 1
-                # at/above edges[-1] (n_occ + 2 edges in all); bisection over lo < k < hi
-                z = w[0]
-                lo = 0
-                hi = self.n_occ + 2
-                while hi - lo > 1:
-                    mid = (lo + hi) // 2
-                    if self.occ_edges[mid - 1] <= z:
-                        lo = mid
-                    else:
-                        hi = mid
-                if z < self.occ_edges[0]:
-                    lo = 0
-                self.occ[r, lo] += 1
-            if self.hist_dim > 0:
-                z = (w[0] - self.hist_lo[0]) / (self.hist_hi[0] - self.hist_lo[0]) * self.hist_n[0]
-                if z >= 0 and z < self.hist_n[0]:
-                    ix = <Py_ssize_t>z
-                    if self.hist_dim == 1:
-                        self.hist[tid, ix] += 1
-                    else:
-                        z = (w[1] - self.hist_lo[1]) / (self.hist_hi[1] - self.hist_lo[1]) * self.hist_n[1]
-                        if z >= 0 and z < self.hist_n[1]:
-                            iy = <Py_ssize_t>z
-                            self.hist[tid, ix * self.hist_n[1] + iy] += 1
-                        else:
-                            self.hist_out[tid] += 1
-                else:
-                    self.hist_out[tid] += 1
-
-    cdef void _run_block(self, Py_ssize_t r0, Py_ssize_t r1, int64_t t0, int64_t t1, int tid) noexcept nogil:
-        """Advance runs r0..r1-1 (at most BLOCK) in lockstep: each stage (data draws, gradients,
-        noise, optimizer) runs over the whole block, then each run finishes its step."""
-        cdef Py_ssize_t idx[BLOCK]
-        cdef double W[BLOCK * MAXDIM]
-        cdef double G[BLOCK * MAXDIM]
-        cdef double T[BLOCK * MAXDIM]
-        cdef double D[BLOCK * MAXDIM]
-        cdef double X[BLOCK]
-        cdef Rng* rngs = <Rng*>&self.rng[0, 0]
-        cdef Py_ssize_t r, j, n, st_stride = self.ost.shape[1]
-        cdef int i, dim = self.dim
-        cdef int64_t t
-        if t0 == 0:
-            for r in range(r0, r1):
-                if self.alive[r] and self._events(r, &self.w[r, 0], 0):
-                    self.alive[r] = 0
-                    self.stop_step[r] = 0
-        for t in range(t0 + 1, t1 + 1):
-            n = 0
-            for r in range(r0, r1):
-                if self.alive[r]:
-                    idx[n] = r
-                    n += 1
-            if n == 0:
-                break
-            for j in range(n):
-                for i in range(dim):
-                    W[j * dim + i] = self.w[idx[j], i]
-            self._gradient_block(idx, n, W, G, X, T, rngs)
-            if self.n_slots == 0:
-                self.opt.direction_block(G, NULL, 0, D, n, dim)
+                        G[q] += S.data.probs[k] * T[q]
             else:
                 for j in range(n):
-                    self.opt.direction(&G[j * dim], &self.ost[idx[j], 0], &D[j * dim], dim)
-            for j in range(n):
-                self._finish(idx[j], &D[j * dim], t, tid)
-
-    cdef inline void _finish(self, Py_ssize_t r, double* d, int64_t t, int tid) noexcept nogil:
-        """End of step t for run r given its direction d: w_t = proj(w_{t-1} - clip(lr d)),
-        divergence check, escape-rate sum, events and records."""
-        cdef double* w = &self.w[r, 0]
-        cdef double wn[MAXDIM]
-        cdef int i, dim = self.dim
-        cdef double nrm, nrm_prev, c
-        cdef bint bad = False
-        for i in range(dim):
-            d[i] = self.lr * d[i]
-        if self.clip > 0:
+                    X[j] = S.xmean
+                S.L.grad_block(W, X, G, n)
+        elif S.batch == 1:
+            S.data.sample_block(&b.R, X, n)
+            S.L.grad_block(W, X, G, n)
+        else:
+            for q in range(m):
+                G[q] = 0.0
+            for k in range(S.batch):
+                S.data.sample_block(&b.R, X, n)
+                S.L.grad_block(W, X, T, n)
+                for q in range(m):
+                    G[q] += T[q]
+            for q in range(m):
+                G[q] /= S.batch
+    else:
+        for j in range(n):
+            X[j] = 0.0
+        S.L.grad_block(W, X, G, n)
+    if not S.has_noise:
+        return
+    if S.isotropic and dim > 1:
+        for j in range(n):
+            rng = lane_get(&b.R, j)
+            s = S.nscale.scale(S.L.value(&W[j * dim], S.xmean) if S.needs_value else 0.0, &W[j * dim])
             nrm = 0.0
             for i in range(dim):
-                nrm += d[i] * d[i]
+                dirn[i] = std_normal(&rng)
+                nrm += dirn[i] * dirn[i]
             nrm = sqrt(nrm)
-            if nrm > self.clip:
-                c = self.clip / nrm
-                for i in range(dim):
-                    d[i] = d[i] * c
-        for i in range(dim):
-            wn[i] = w[i] - d[i]
-        if self.proj_kind != 0:
-            self._project(wn)
-        for i in range(dim):
-            bad = bad | (not isfinite(wn[i])) | (fabs(wn[i]) > self.max_abs)
-        if bad:
-            self.diverged[r] = 1
-            self.alive[r] = 0
-            self.stop_step[r] = t
+            amp = s * fabs(S.noise.sample(&rng)) / nrm if nrm > 0 else 0.0
+            lane_put(&b.R, j, &rng)
             for i in range(dim):
-                w[i] = NAN
-            return
-        if self.log_growth:
-            # ln(|w_t| / |w_{t-1}|) without squaring |w| (squares underflow below 1e-154)
-            if dim == 1:
-                if w[0] != 0:
-                    self.lg_sum[r] += log(fabs(wn[0]) / fabs(w[0]))
-                    self.lg_n[r] += 1
-            else:
-                c = 0.0
+                G[j * dim + i] += amp * dirn[i]
+        return
+    S.noise.sample_block(&b.R, T, n, dim)
+    if S.const_scale:
+        s = S.scale0
+        for q in range(m):
+            G[q] += s * T[q]
+    else:
+        for j in range(n):
+            s = S.nscale.scale(S.L.value(&W[j * dim], S.xmean) if S.needs_value else 0.0, &W[j * dim])
+            for i in range(dim):
+                G[j * dim + i] += s * T[j * dim + i]
+
+
+cdef void _steps(Core S, Blk* b, int64_t t0, int64_t t1, int tid, DimT* tag) noexcept nogil:
+    """Steps t0+1..t1 of the block: gradient, direction, then per run
+    w_t = proj(w_{t-1} - clip(lr d)), divergence check, escape-rate sum; then events and records."""
+    cdef int dim
+    cdef double G[LANE]
+    cdef double T[LANE]
+    cdef double Dbuf[LANE]
+    cdef double X[BLOCK]
+    cdef double WN[LANE]
+    cdef double* D
+    cdef double* w
+    cdef double* wn
+    cdef double* d
+    cdef Py_ssize_t j, n, q, m, n_bad
+    cdef int i, bad
+    cdef int64_t t
+    cdef double nrm, nrm_prev, c, f, z
+    # the model's constants in locals: the stores below cannot alias them
+    cdef double lr = S.lr, clip = S.clip, max_abs = S.max_abs, prad = S.proj_rad
+    cdef int proj_kind = S.proj_kind
+    cdef double pa[MAXDIM]
+    cdef double pb[MAXDIM]
+    cdef bint log_growth = S.lg is not None, identity_dir = S.identity_dir
+    cdef bint events = S.exit_region is not None or S.targets is not None
+    if DimT is Dim1:
+        dim = 1
+    elif DimT is Dim2:
+        dim = 2
+    else:
+        dim = S.dim
+    for i in range(dim):
+        pa[i] = S.proj_a[i]; pb[i] = S.proj_b[i]
+    if identity_dir:
+        D = &G[0]
+    else:
+        D = &Dbuf[0]
+    for t in range(t0 + 1, t1 + 1):
+        n = b.n
+        if n == 0:
+            break
+        _gradient(S, b, G, X, T, dim)
+        if not identity_dir:
+            S.opt.direction_block(G, b.ST, LANE, Dbuf, n, dim)
+        m = n * dim
+        # the update in passes over the block (each a short loop gcc can vectorise); per run the
+        # operations are those of: d = lr d; clip d to norm `clip`; wn = proj(w - d); diverged if
+        # wn is non-finite or |wn| > max_abs (max_abs is finite: "not |wn| <= max_abs" says both)
+        for q in range(m):
+            D[q] = lr * D[q]
+        if clip > 0:
+            for j in range(n):
+                d = &D[j * dim]
+                nrm = 0.0
                 for i in range(dim):
-                    c = fmax(c, fmax(fabs(w[i]), fabs(wn[i])))
-                if c > 0:
-                    nrm = 0.0
-                    nrm_prev = 0.0
+                    nrm += d[i] * d[i]
+                nrm = sqrt(nrm)
+                if nrm > clip:
+                    c = clip / nrm
                     for i in range(dim):
-                        nrm += (wn[i] / c) * (wn[i] / c)
-                        nrm_prev += (w[i] / c) * (w[i] / c)
-                    if nrm_prev > 0:
-                        self.lg_sum[r] += 0.5 * log(nrm / nrm_prev)
-                        self.lg_n[r] += 1
-        for i in range(dim):
-            w[i] = wn[i]
-        if (self.exit_kind != 0 or self.n_targets > 0) and self._events(r, w, t):
-            self.alive[r] = 0
-            self.stop_step[r] = t
-        if self.any_record:
-            self._record(r, w, t, tid)
+                        d[i] = d[i] * c
+        for q in range(m):
+            WN[q] = b.W[q] - D[q]
+        if proj_kind == 1:
+            for j in range(n):
+                for i in range(dim):
+                    z = WN[j * dim + i]
+                    if z < pa[i]:
+                        WN[j * dim + i] = pa[i]
+                    elif z > pb[i]:
+                        WN[j * dim + i] = pb[i]
+        elif proj_kind == 2:
+            for j in range(n):
+                nrm = 0.0
+                for i in range(dim):
+                    nrm += (WN[j * dim + i] - pa[i]) * (WN[j * dim + i] - pa[i])
+                nrm = sqrt(nrm)
+                if nrm > prad:
+                    f = prad / nrm
+                    for i in range(dim):
+                        WN[j * dim + i] = pa[i] + (WN[j * dim + i] - pa[i]) * f
+        n_bad = 0
+        for j in range(n):
+            bad = 0
+            for i in range(dim):
+                bad = bad | (not (fabs(WN[j * dim + i]) <= max_abs))
+            b.stop[j] = 2 * bad
+            n_bad += bad
+        if log_growth:
+            for j in range(n):
+                if b.stop[j]:
+                    continue
+                w = &b.W[j * dim]
+                wn = &WN[j * dim]
+                # ln(|w_t| / |w_{t-1}|) without squaring |w| (squares underflow below 1e-154)
+                if dim == 1:
+                    if w[0] != 0:
+                        b.lg_sum[j] += log(fabs(wn[0]) / fabs(w[0]))
+                        b.lg_n[j] += 1
+                else:
+                    c = 0.0
+                    for i in range(dim):
+                        c = fmax(c, fmax(fabs(w[i]), fabs(wn[i])))
+                    if c > 0:
+                        nrm = 0.0
+                        nrm_prev = 0.0
+                        for i in range(dim):
+                            nrm += (wn[i] / c) * (wn[i] / c)
+                            nrm_prev += (w[i] / c) * (w[i] / c)
+                        if nrm_prev > 0:
+                            b.lg_sum[j] += 0.5 * log(nrm / nrm_prev)
+                            b.lg_n[j] += 1
+        for q in range(m):
+            b.W[q] = WN[q]
+        if n_bad:
+            b.any_stop = True
+            for j in range(n):
+                if b.stop[j]:
+                    for i in range(dim):
+                        b.W[j * dim + i] = NAN
+        if events:
+            _events(S, b, t, dim)
+        if S.snaps is not None:
+            S.snaps.take(b, t, dim)
+        if S.traj is not None:
+            S.traj.take(b, t, dim)
+        if S.occ is not None:
+            S.occ.count(b, t, dim)
+        if S.hist is not None:
+            S.hist.count(b, t, tid, dim)
+        if b.any_stop:
+            _retire(S, b, t, dim)

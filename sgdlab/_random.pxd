@@ -17,6 +17,28 @@ cdef struct Rng:
     uint64_t s3
 
 
+cdef enum:
+    LANES = 16     # runs per block of the driver (BLOCK): one lane per run
+
+
+cdef struct RngBlock:
+    # the streams of a block of runs, word-major (lane j = slot j): SIMD loads need no shuffles
+    uint64_t s0[LANES]
+    uint64_t s1[LANES]
+    uint64_t s2[LANES]
+    uint64_t s3[LANES]
+
+
+cdef inline Rng lane_get(const RngBlock* B, Py_ssize_t j) noexcept nogil:
+    cdef Rng r
+    r.s0 = B.s0[j]; r.s1 = B.s1[j]; r.s2 = B.s2[j]; r.s3 = B.s3[j]
+    return r
+
+
+cdef inline void lane_put(RngBlock* B, Py_ssize_t j, const Rng* r) noexcept nogil:
+    B.s0[j] = r.s0; B.s1[j] = r.s1; B.s2[j] = r.s2; B.s3[j] = r.s3
+
+
 
 cdef inline uint64_t _rotl(uint64_t x, int k) noexcept nogil:
     return (x << k) | (x >> (64 - k))
@@ -67,7 +89,38 @@ cdef inline double next_open(Rng* r) noexcept nogil:
 
 # Standard normal: a 256-layer ziggurat (Marsaglia & Tsang 2000, in the 64-bit form numpy uses),
 # tables built when sgdlab._random is imported; defined in _random.pyx.
+cdef struct ZigTables:
+    uint64_t ki[256]
+    double wi[256]
+    double fi[256]
+
+cdef struct NormalSlow:
+    Rng r
+    double x
+
 cdef double std_normal(Rng* r) noexcept nogil
+cdef double std_normal_slow(Rng* r, uint64_t rabs, int idx, double x) noexcept nogil
+cdef NormalSlow std_normal_slow_v(Rng r, uint64_t rabs, int idx, double x) noexcept nogil
+cdef const ZigTables* zig_tables() noexcept nogil
+
+
+cdef inline double std_normal_z(Rng* r, const ZigTables* z) noexcept nogil:
+    """`std_normal` with its fast path (about 99% of draws) inlined into the caller's loop; the
+    caller fetches the tables once with `zig_tables()`. The same draws and the same values."""
+    cdef uint64_t u = next_u64(r)
+    cdef int idx = <int>(u & 0xff)
+    cdef uint64_t rabs
+    cdef double x
+    u >>= 8
+    rabs = (u >> 1) & <uint64_t>0x000fffffffffffffULL
+    x = rabs * z.wi[idx] * (1.0 - 2.0 * <double>(u & 1))
+    if rabs < z.ki[idx]:
+        return x
+    # the stream goes to the slow path by value, so that the caller's copy never has its address
+    # taken and stays in registers on the fast path
+    cdef NormalSlow o = std_normal_slow_v(r[0], rabs, idx, x)
+    r[0] = o.r
+    return o.x
 
 
 cdef inline double std_exponential(Rng* r) noexcept nogil:
@@ -80,13 +133,22 @@ cdef inline double random_sign(Rng* r) noexcept nogil:
 
 
 cdef inline double std_laplace(Rng* r) noexcept nogil:
-    """Laplace with density exp(-|z|)/2 (variance 2)."""
-    return random_sign(r) * std_exponential(r)
+    """Laplace with density exp(-|z|)/2 (variance 2). The sign is drawn first (sequenced: C leaves
+    the order of the operands of `*` unspecified)."""
+    cdef double s = random_sign(r)
+    return s * std_exponential(r)
+
+
+cdef inline double sym_pareto_e(Rng* r, double e) noexcept nogil:
+    """`sym_pareto` with the exponent e = -1/alpha computed once by the caller. The sign is drawn
+    first, then the uniform (sequenced: C leaves the order of the operands of `*` unspecified)."""
+    cdef double s = random_sign(r)
+    return s * pow(next_open(r), e)
 
 
 cdef inline double sym_pareto(Rng* r, double alpha) noexcept nogil:
     """Classical Pareto with a random sign: P(|Z| > z) = z^-alpha for z >= 1 (not numpy's Lomax)."""
-    return random_sign(r) * pow(next_open(r), -1.0 / alpha)
+    return sym_pareto_e(r, -1.0 / alpha)
 
 
 cdef inline double sym_stable(Rng* r, double alpha) noexcept nogil:

@@ -14,9 +14,10 @@ cnp.import_array()
 # accepted at once when the 52-bit uniform is below ki[i] (about 99% of draws).
 cdef double ZIG_R = 3.6541528853610088
 cdef double ZIG_V = 0.00492867323399
-cdef uint64_t ki[256]
-cdef double wi[256]
-cdef double fi[256]
+cdef ZigTables ZT
+cdef uint64_t* ki = ZT.ki
+cdef double* wi = ZT.wi
+cdef double* fi = ZT.fi
 
 
 cdef void _build_tables():
@@ -45,23 +46,41 @@ cdef double std_normal(Rng* r) noexcept nogil:
     """Standard normal variate from stream r (ziggurat; the same layout as numpy's)."""
     cdef uint64_t u, rabs
     cdef int idx
-    cdef double x, xx, yy
-    while True:
-        u = next_u64(r)
-        idx = <int>(u & 0xff)
-        u >>= 8
-        rabs = (u >> 1) & <uint64_t>0x000fffffffffffffULL
-        x = rabs * wi[idx] * (1.0 - 2.0 * <double>(u & 1))    # branchless random sign
-        if rabs < ki[idx]:
-            return x
-        if idx == 0:
-            while True:
-                xx = -log1p(-next_double(r)) / ZIG_R
-                yy = -log1p(-next_double(r))
-                if yy + yy > xx * xx:
-                    return -(ZIG_R + xx) if (rabs >> 8) & 1 else ZIG_R + xx
-        elif (fi[idx - 1] - fi[idx]) * next_double(r) + fi[idx] < exp(-0.5 * x * x):
-            return x
+    cdef double x
+    u = next_u64(r)
+    idx = <int>(u & 0xff)
+    u >>= 8
+    rabs = (u >> 1) & <uint64_t>0x000fffffffffffffULL
+    x = rabs * wi[idx] * (1.0 - 2.0 * <double>(u & 1))    # branchless random sign
+    if rabs < ki[idx]:
+        return x
+    return std_normal_slow(r, rabs, idx, x)
+
+
+cdef double std_normal_slow(Rng* r, uint64_t rabs, int idx, double x) noexcept nogil:
+    """The rest of `std_normal` after a draw that fell outside the rectangles: the tail (layer 0)
+    or the wedge test; a rejected draw starts afresh."""
+    cdef double xx, yy
+    if idx == 0:
+        while True:
+            xx = -log1p(-next_double(r)) / ZIG_R
+            yy = -log1p(-next_double(r))
+            if yy + yy > xx * xx:
+                return -(ZIG_R + xx) if (rabs >> 8) & 1 else ZIG_R + xx
+    elif (fi[idx - 1] - fi[idx]) * next_double(r) + fi[idx] < exp(-0.5 * x * x):
+        return x
+    return std_normal(r)
+
+
+cdef NormalSlow std_normal_slow_v(Rng r, uint64_t rabs, int idx, double x) noexcept nogil:
+    cdef NormalSlow o
+    o.x = std_normal_slow(&r, rabs, idx, x)
+    o.r = r
+    return o
+
+
+cdef const ZigTables* zig_tables() noexcept nogil:
+    return &ZT
 
 RNG_WORDS = sizeof(Rng) // 8
 

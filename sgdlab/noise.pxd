@@ -1,4 +1,4 @@
-from sgdlab._random cimport Rng
+from sgdlab._random cimport Rng, RngBlock
 from sgdlab.landscapes cimport Landscape
 
 
@@ -7,7 +7,7 @@ cdef class NoiseLaw:
     cdef readonly double scale
     cdef readonly dict params
     cdef double sample(self, Rng* r) noexcept nogil
-    cdef void sample_block(self, Rng* rngs, const Py_ssize_t* idx, double* Z, Py_ssize_t n, int dim) noexcept nogil
+    cdef void sample_block(self, RngBlock* R, double* Z, Py_ssize_t n, int dim) noexcept nogil
 
 
 cdef class DataLaw:
@@ -16,8 +16,9 @@ cdef class DataLaw:
     cdef readonly dict params
     cdef readonly int n_atoms                 # > 0 for a discrete law, 0 for a continuous one
     cdef double[::1] atoms, probs, cum
+    cdef long long kthr                       # two atoms: u >= cum[0] <=> (u 2^53) >= kthr
     cdef double sample(self, Rng* r) noexcept nogil
-    cdef void sample_block(self, Rng* rngs, const Py_ssize_t* idx, double* X, Py_ssize_t n) noexcept nogil
+    cdef void sample_block(self, RngBlock* R, double* X, Py_ssize_t n) noexcept nogil
 
 
 cdef class NoiseScale:

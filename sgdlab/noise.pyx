@@ -8,8 +8,24 @@ import math
 
 import numpy as np
 from libc.math cimport sqrt, fabs
-from sgdlab._random cimport (Rng, next_double, std_normal, std_laplace, sym_pareto, sym_stable)
+from sgdlab._random cimport (Rng, RngBlock, lane_get, lane_put, LANES, NormalSlow, std_normal_slow_v, next_double, std_normal, std_normal_z, zig_tables, ZigTables, std_laplace, sym_pareto, sym_pareto_e, sym_stable)
 from sgdlab.landscapes import _finite, _positive
+from libc.stdint cimport uint64_t, int64_t
+from libc.math cimport ceil
+import os
+
+
+cdef extern from "_simd.h":
+    int sgd_cpu_has_avx2() nogil
+    void sgd_two_point_avx2(uint64_t* s0, uint64_t* s1, uint64_t* s2, uint64_t* s3, Py_ssize_t n,
+                            int64_t kthr, double atom0, double atom1, double* X) noexcept nogil
+    int sgd_normal_fast_avx2(uint64_t* s0, uint64_t* s1, uint64_t* s2, uint64_t* s3, Py_ssize_t n,
+                             const uint64_t* ki, const double* wi, double* x_out, uint64_t* rabs_out,
+                             int64_t* idx_out) noexcept nogil
+
+# SIMD kernels (sgdlab/_simd.h): bit-identical to the scalar loops; on when the CPU has AVX2
+cdef bint _SIMD = bool(sgd_cpu_has_avx2()) and not os.environ.get("SGDLAB_NO_SIMD")
+SIMD = bool(_SIMD)
 
 
 # ----------------------------------------------------------------------------- additive noise
@@ -21,13 +37,16 @@ cdef class NoiseLaw:
     cdef double sample(self, Rng* r) noexcept nogil:
         return 0.0
 
-    cdef void sample_block(self, Rng* rngs, const Py_ssize_t* idx, double* Z, Py_ssize_t n, int dim) noexcept nogil:
-        """Z[j*dim + i] = i-th draw of run idx[j] from its own stream rngs[idx[j]]."""
+    cdef void sample_block(self, RngBlock* R, double* Z, Py_ssize_t n, int dim) noexcept nogil:
+        """Z[j*dim + i] = i-th draw of the run in lane j from its own stream (lane j of R)."""
         cdef Py_ssize_t j
         cdef int i
+        cdef Rng r
         for j in range(n):
+            r = lane_get(R, j)
             for i in range(dim):
-                Z[j * dim + i] = self.sample(&rngs[idx[j]])
+                Z[j * dim + i] = self.sample(&r)
+            lane_put(R, j, &r)
 
     @property
     def name(self):
@@ -52,12 +71,37 @@ cdef class Gaussian(NoiseLaw):
     cdef double sample(self, Rng* r) noexcept nogil:
         return self.scale * std_normal(r)
 
-    cdef void sample_block(self, Rng* rngs, const Py_ssize_t* idx, double* Z, Py_ssize_t n, int dim) noexcept nogil:
+    cdef void sample_block(self, RngBlock* R, double* Z, Py_ssize_t n, int dim) noexcept nogil:
         cdef Py_ssize_t j
         cdef int i
-        for j in range(n):
+        cdef Rng r
+        cdef const ZigTables* zt = zig_tables()
+        cdef double scale = self.scale
+        cdef double xs[LANES]
+        cdef uint64_t rabs[LANES]
+        cdef int64_t ix[LANES]
+        cdef int slow
+        cdef NormalSlow o
+        if _SIMD:
+            # coordinate by coordinate, all lanes at once; the rare slow draws lane by lane, so each
+            # run still draws coordinate 0 (with its slow path) before coordinate 1
             for i in range(dim):
-                Z[j * dim + i] = self.scale * std_normal(&rngs[idx[j]])
+                slow = sgd_normal_fast_avx2(R.s0, R.s1, R.s2, R.s3, (n + 3) // 4 * 4, zt.ki, zt.wi,
+                                            xs, rabs, ix)
+                if slow:
+                    for j in range(n):
+                        if (slow >> j) & 1:
+                            o = std_normal_slow_v(lane_get(R, j), rabs[j], <int>ix[j], xs[j])
+                            lane_put(R, j, &o.r)
+                            xs[j] = o.x
+                for j in range(n):
+                    Z[j * dim + i] = scale * xs[j]
+            return
+        for j in range(n):
+            r = lane_get(R, j)
+            for i in range(dim):
+                Z[j * dim + i] = scale * std_normal_z(&r, zt)
+            lane_put(R, j, &r)
 
 
 cdef class Laplace(NoiseLaw):
@@ -68,12 +112,16 @@ cdef class Laplace(NoiseLaw):
     cdef double sample(self, Rng* r) noexcept nogil:
         return self.scale * std_laplace(r)
 
-    cdef void sample_block(self, Rng* rngs, const Py_ssize_t* idx, double* Z, Py_ssize_t n, int dim) noexcept nogil:
+    cdef void sample_block(self, RngBlock* R, double* Z, Py_ssize_t n, int dim) noexcept nogil:
         cdef Py_ssize_t j
         cdef int i
+        cdef Rng r
+        cdef double scale = self.scale
         for j in range(n):
+            r = lane_get(R, j)
             for i in range(dim):
-                Z[j * dim + i] = self.scale * std_laplace(&rngs[idx[j]])
+                Z[j * dim + i] = scale * std_laplace(&r)
+            lane_put(R, j, &r)
 
 
 cdef class Pareto(NoiseLaw):
@@ -88,12 +136,17 @@ cdef class Pareto(NoiseLaw):
     cdef double sample(self, Rng* r) noexcept nogil:
         return self.scale * sym_pareto(r, self.alpha)
 
-    cdef void sample_block(self, Rng* rngs, const Py_ssize_t* idx, double* Z, Py_ssize_t n, int dim) noexcept nogil:
+    cdef void sample_block(self, RngBlock* R, double* Z, Py_ssize_t n, int dim) noexcept nogil:
         cdef Py_ssize_t j
         cdef int i
+        cdef Rng r
+        cdef double e = -1.0 / self.alpha      # the exponent sym_pareto computes, once per block
+        cdef double scale = self.scale
         for j in range(n):
+            r = lane_get(R, j)
             for i in range(dim):
-                Z[j * dim + i] = self.scale * sym_pareto(&rngs[idx[j]], self.alpha)
+                Z[j * dim + i] = scale * sym_pareto_e(&r, e)
+            lane_put(R, j, &r)
 
 
 cdef class Stable(NoiseLaw):
@@ -111,12 +164,16 @@ cdef class Stable(NoiseLaw):
     cdef double sample(self, Rng* r) noexcept nogil:
         return self.scale * sym_stable(r, self.alpha)
 
-    cdef void sample_block(self, Rng* rngs, const Py_ssize_t* idx, double* Z, Py_ssize_t n, int dim) noexcept nogil:
+    cdef void sample_block(self, RngBlock* R, double* Z, Py_ssize_t n, int dim) noexcept nogil:
         cdef Py_ssize_t j
         cdef int i
+        cdef Rng r
+        cdef double scale = self.scale, alpha = self.alpha
         for j in range(n):
+            r = lane_get(R, j)
             for i in range(dim):
-                Z[j * dim + i] = self.scale * sym_stable(&rngs[idx[j]], self.alpha)
+                Z[j * dim + i] = scale * sym_stable(&r, alpha)
+            lane_put(R, j, &r)
 
 
 NOISES = {"gaussian": Gaussian, "laplace": Laplace, "pareto": Pareto, "stable": Stable}
@@ -146,11 +203,14 @@ cdef class DataLaw:
     cdef double sample(self, Rng* r) noexcept nogil:
         return self.mean
 
-    cdef void sample_block(self, Rng* rngs, const Py_ssize_t* idx, double* X, Py_ssize_t n) noexcept nogil:
-        """X[j] = one data point drawn from the stream of run idx[j]."""
+    cdef void sample_block(self, RngBlock* R, double* X, Py_ssize_t n) noexcept nogil:
+        """X[j] = one data point drawn from the stream of the run in lane j."""
         cdef Py_ssize_t j
+        cdef Rng r
         for j in range(n):
-            X[j] = self.sample(&rngs[idx[j]])
+            r = lane_get(R, j)
+            X[j] = self.sample(&r)
+            lane_put(R, j, &r)
 
     def __reduce__(self):
         return (_rebuild_data, (type(self).__name__, dict(self.params)))
@@ -181,6 +241,8 @@ cdef class Discrete(DataLaw):
         cum = np.cumsum(p)
         cum[-1] = 1.0
         self.cum = cum
+        # the two-point sampler compares the integer k of u = k 2^-53 (exact) with ceil(cum[0] 2^53)
+        self.kthr = math.ceil(float(cum[0]) * 9007199254740992.0) if v.size == 2 else 0
         self.n_atoms = v.size
         self.mean = float(np.dot(v, p))
         self.params = {"values": v.tolist(), "probs": p.tolist()}
@@ -194,16 +256,34 @@ cdef class Discrete(DataLaw):
             k += (u >= self.cum[j])
         return self.atoms[k]
 
-    cdef void sample_block(self, Rng* rngs, const Py_ssize_t* idx, double* X, Py_ssize_t n) noexcept nogil:
+    cdef void sample_block(self, RngBlock* R, double* X, Py_ssize_t n) noexcept nogil:
+        # raw pointers and constants in locals: the stores to X could otherwise alias the tables
         cdef Py_ssize_t j
-        cdef int m, k
-        cdef double u
+        cdef int m, k, na = self.n_atoms
+        cdef double u, c0
+        cdef Rng r
+        cdef const double* cum = &self.cum[0]
+        cdef const double* atoms = &self.atoms[0]
+        if na == 2:     # the two-point laws: the same selection without the loop (still branchless)
+            if _SIMD:
+                sgd_two_point_avx2(R.s0, R.s1, R.s2, R.s3, (n + 3) // 4 * 4, self.kthr,
+                                   atoms[0], atoms[1], X)
+                return
+            c0 = cum[0]
+            for j in range(n):
+                r = lane_get(R, j)
+                u = next_double(&r)
+                lane_put(R, j, &r)
+                X[j] = atoms[<int>(u >= c0)]
+            return
         for j in range(n):
-            u = next_double(&rngs[idx[j]])
+            r = lane_get(R, j)
+            u = next_double(&r)
+            lane_put(R, j, &r)
             k = 0
-            for m in range(self.n_atoms - 1):
-                k += (u >= self.cum[m])
-            X[j] = self.atoms[k]
+            for m in range(na - 1):
+                k += (u >= cum[m])
+            X[j] = atoms[k]
 
 
 def TwoPoint(a):
@@ -225,10 +305,15 @@ cdef class GaussianData(DataLaw):
     cdef double sample(self, Rng* r) noexcept nogil:
         return self.mean + self.std * std_normal(r)
 
-    cdef void sample_block(self, Rng* rngs, const Py_ssize_t* idx, double* X, Py_ssize_t n) noexcept nogil:
+    cdef void sample_block(self, RngBlock* R, double* X, Py_ssize_t n) noexcept nogil:
         cdef Py_ssize_t j
+        cdef Rng r
+        cdef const ZigTables* zt = zig_tables()
+        cdef double mean = self.mean, std = self.std
         for j in range(n):
-            X[j] = self.mean + self.std * std_normal(&rngs[idx[j]])
+            r = lane_get(R, j)
+            X[j] = mean + std * std_normal_z(&r, zt)
+            lane_put(R, j, &r)
 
 
 # ----------------------------------------------------------------------------- noise scales

@@ -6,6 +6,7 @@ register it in `OPTIMIZERS`.
 """
 from libc.math cimport sqrt
 from sgdlab.landscapes import _finite
+from sgdlab.landscapes cimport MAXDIM
 
 
 cdef class Optimizer:
@@ -17,12 +18,21 @@ cdef class Optimizer:
         for i in range(dim):
             d[i] = g[i]
 
-    cdef void direction_block(self, const double* G, double* ST, Py_ssize_t st_stride, double* D,
+    cdef void direction_block(self, const double* G, double* ST, Py_ssize_t slot_stride, double* D,
                               Py_ssize_t n, int dim) noexcept nogil:
-        """Directions of n runs: G, D are n x dim; run j's state starts at ST + j * st_stride."""
-        cdef Py_ssize_t j
+        """Directions of n runs: G, D are n x dim. The block's state is slot-major: element q = j*dim+i
+        of slot k is ST[k * slot_stride + q], so an element-wise optimizer loops over q directly.
+        This default gathers each run's state, calls `direction` and scatters it back."""
+        cdef Py_ssize_t j, k, i
+        cdef double tmp[MAXSLOTS * MAXDIM]
         for j in range(n):
-            self.direction(&G[j * dim], &ST[j * st_stride], &D[j * dim], dim)
+            for k in range(self.n_slots):
+                for i in range(dim):
+                    tmp[k * dim + i] = ST[k * slot_stride + j * dim + i]
+            self.direction(&G[j * dim], tmp, &D[j * dim], dim)
+            for k in range(self.n_slots):
+                for i in range(dim):
+                    ST[k * slot_stride + j * dim + i] = tmp[k * dim + i]
 
     def __repr__(self):
         return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in self.params.items())})"
@@ -41,7 +51,7 @@ cdef class SGD(Optimizer):
         self.n_slots = 0
         self.params = {}
 
-    cdef void direction_block(self, const double* G, double* ST, Py_ssize_t st_stride, double* D,
+    cdef void direction_block(self, const double* G, double* ST, Py_ssize_t slot_stride, double* D,
                               Py_ssize_t n, int dim) noexcept nogil:
         cdef Py_ssize_t j
         for j in range(n * dim):
@@ -89,6 +99,30 @@ cdef class Adam(Optimizer):
                 vh[i] = v[i]
             den = sqrt(vh[i]) + self.eps
             d[i] = m[i] / den if den > 0 else 0.0
+
+    cdef void direction_block(self, const double* G, double* ST, Py_ssize_t slot_stride, double* D,
+                              Py_ssize_t n, int dim) noexcept nogil:
+        # element-wise, the same operations as `direction`, on the slot-major block state
+        cdef Py_ssize_t q, nq = n * dim
+        cdef double* m = ST
+        cdef double* v = ST + slot_stride
+        cdef double* vh = ST + 2 * slot_stride
+        cdef double b1 = self.beta1, b2 = self.beta2, eps = self.eps, den
+        if self.amsgrad:
+            for q in range(nq):
+                m[q] = b1 * m[q] + (1.0 - b1) * G[q]
+                v[q] = b2 * v[q] + (1.0 - b2) * G[q] * G[q]
+                if v[q] > vh[q]:
+                    vh[q] = v[q]
+                den = sqrt(vh[q]) + eps
+                D[q] = m[q] / den if den > 0 else 0.0
+        else:
+            for q in range(nq):
+                m[q] = b1 * m[q] + (1.0 - b1) * G[q]
+                v[q] = b2 * v[q] + (1.0 - b2) * G[q] * G[q]
+                vh[q] = v[q]
+                den = sqrt(vh[q]) + eps
+                D[q] = m[q] / den if den > 0 else 0.0
 
 
 OPTIMIZERS = {"sgd": SGD, "gd": SGD, "adam": Adam, "amsgrad": Adam}

@@ -15,6 +15,13 @@ Conventions
 * A run diverges when an iterate is non-finite or exceeds `max_abs` in absolute value: it is stopped,
   flagged (`Result.diverged`, `Result.diverged_step`), its `final` entry is NaN, and a
   `DivergenceWarning` says how many runs diverged. Use `Result.ok` to select the others.
+
+Structure (after msprime's sim_ancestry): `simulate` (the public call) -> `_parse_simulate` (every
+check, ValueError naming the parameter; builds one record object per kind asked for, see
+`sgdlab._driver.Record`) -> `Simulator(spec)` (state arrays and the compiled `_driver.Core`) ->
+`Simulator.run` (chunks of steps) -> `Simulator.result` (the `Result`, each record contributing its
+own fields). Adding a record kind: its class in _driver.pyx (kernel method + `fields`), its slot
+and call in the driver, its `_parse_*` here.
 """
 from __future__ import annotations
 
@@ -32,7 +39,7 @@ from sgdlab.noise import Constant, DataLaw, NoiseLaw, NoiseScale, make_noise
 from sgdlab.optimizers import Optimizer, make_optimizer
 from sgdlab.regions import Ball, Box
 
-__all__ = ["simulate", "Result", "DivergenceWarning", "default_threads"]
+__all__ = ["simulate", "Result", "DivergenceWarning", "default_threads", "Simulator"]
 
 
 class DivergenceWarning(RuntimeWarning):
@@ -214,14 +221,59 @@ def simulate(landscape, *, lr, steps, w0, n_runs=None, landscape_params=None, da
       progress (tqdm bar over steps), chunk_updates (updates per chunk between progress updates).
     """
     t_start = time.perf_counter()
-    # ---- model
+    spec = _parse_simulate(
+        landscape, lr=lr, steps=steps, w0=w0, n_runs=n_runs, landscape_params=landscape_params,
+        data=data, noise=noise, noise_scale=noise_scale, isotropic=isotropic, optimizer=optimizer,
+        beta1=beta1, beta2=beta2, eps=eps, batch_size=batch_size, clip=clip, project=project,
+        max_abs=max_abs, snapshots=snapshots, n_trajectories=n_trajectories, thin=thin,
+        exit_region=exit_region, stop_at_exit=stop_at_exit, targets=targets,
+        stop_at_target=stop_at_target, occupancy_edges=occupancy_edges, hist=hist, burn_in=burn_in,
+        log_growth=log_growth, seed=seed, stream_offset=stream_offset, n_threads=n_threads,
+        chunk_updates=chunk_updates)
+    sim = Simulator(spec)
+    sim.run(progress=progress)
+    return sim.result(t_start, stacklevel=3)
+
+
+@dataclass
+class _Spec:
+    """A checked `simulate` call: the model, the start, the records and how to execute."""
+    landscape: Landscape
+    data: DataLaw | None
+    noise: NoiseLaw | None
+    noise_scale: NoiseScale
+    optimizer: Optimizer
+    exact: bool
+    isotropic: bool
+    lr: float
+    batch_size: int
+    clip: float | None                 # as given (None: no clipping)
+    max_abs: float
+    project: tuple                     # (kind, a, b, radius): kind 0 none, 1 box, 2 ball
+    steps: int
+    w0: np.ndarray                     # (n_runs, dim), a private copy
+    seed: int
+    stream_offset: int
+    n_threads: int
+    chunk_updates: int
+    records: list                      # sgdlab._driver.Record objects, at most one of each kind
+
+    @property
+    def dim(self):
+        return self.landscape.dim
+
+    @property
+    def n_runs(self):
+        return self.w0.shape[0]
+
+
+def _parse_model(landscape, landscape_params, optimizer, beta1, beta2, eps, data, noise, noise_scale):
     if isinstance(landscape, Landscape):
         if landscape_params:
             raise ValueError("landscape_params: not allowed together with a Landscape instance")
         land = landscape
     else:
         land = make_landscape(landscape, **(landscape_params or {}))
-    dim = land.dim
     opt_name = optimizer if isinstance(optimizer, str) else None
     if opt_name in ("adam", "amsgrad"):
         opt = make_optimizer(opt_name, beta1=beta1, beta2=beta2, eps=eps)
@@ -248,29 +300,10 @@ def simulate(landscape, *, lr, steps, w0, n_runs=None, landscape_params=None, da
         scale = noise_scale
     else:
         scale = Constant(_float("noise_scale", noise_scale, nonneg=True))
-    lr = _float("lr", lr, positive=True)
-    steps = _int("steps", steps, 0)
-    batch_size = _int("batch_size", batch_size, 1)
-    clip_b = 0.0 if clip is None else _float("clip", clip, positive=True)
-    max_abs = _float("max_abs", max_abs, positive=True)
-    seed = _int("seed", seed, 0)
-    stream_offset = _int("stream_offset", stream_offset, 0)
-    if seed >= 2 ** 64 or stream_offset >= 2 ** 64:
-        raise ValueError("seed: must be < 2**64")
-    n_threads = default_threads() if n_threads is None else _int("n_threads", n_threads, 1)
-    burn_in = _int("burn_in", burn_in, 0)
-    w, n_runs = _initial_state(w0, n_runs, dim)
-    proj = _region("project", project, dim)
+    return land, opt, exact, noise_law, scale
 
-    # ---- state
-    n_slots = opt.n_slots
-    ost = np.zeros((n_runs, max(1, n_slots * dim)))
-    rng = _random.seed_states(seed, stream_offset, n_runs)
-    alive = np.ones(n_runs, dtype=np.uint8)
-    diverged = np.zeros(n_runs, dtype=np.uint8)
-    stop_step = np.full(n_runs, -1, dtype=np.int64)
 
-    # ---- records
+def _parse_snapshots(snapshots, steps, w):
     snap_steps = np.zeros(0, dtype=np.int64) if snapshots is None else np.asarray(snapshots).ravel()
     if snap_steps.size:
         if not np.issubdtype(snap_steps.dtype, np.integer):
@@ -279,24 +312,21 @@ def simulate(landscape, *, lr, steps, w0, n_runs=None, landscape_params=None, da
         snap_steps = snap_steps.astype(np.int64)
         if np.any(np.diff(snap_steps) <= 0) or snap_steps[0] < 0 or snap_steps[-1] > steps:
             raise ValueError(f"snapshots: must be strictly increasing steps in [0, steps={steps}]")
-    _check_memory("snapshots", n_runs * snap_steps.size * dim)
-    snaps = np.full((n_runs, max(1, snap_steps.size), dim), np.nan)
-    snap_ptr = np.zeros(n_runs, dtype=np.int64)
-    if snap_steps.size and snap_steps[0] == 0:
-        snaps[:, 0, :] = w
-        snap_ptr[:] = 1
+    _check_memory("snapshots", w.shape[0] * snap_steps.size * w.shape[1])
+    return _driver.Snapshots(snap_steps, w)
+
+
+def _parse_trajectories(n_trajectories, thin, steps, w):
+    n_runs, dim = w.shape
     n_traj = _int("n_trajectories", n_trajectories, 0)
     if n_traj > n_runs:
         raise ValueError(f"n_trajectories: at most n_runs={n_runs}, got {n_traj}")
     thin = _int("thin", thin, 1)
-    n_frames = steps // thin + 1
-    _check_memory("n_trajectories", n_traj * n_frames * dim)
-    traj = np.full((max(1, n_traj), n_frames if n_traj else 1, dim), np.nan)
-    if n_traj:
-        traj[:, 0, :] = w[:n_traj]
-    ex = _region("exit_region", exit_region, dim)
-    exit_step = np.full(n_runs, -1, dtype=np.int64)
-    exit_state = np.full((n_runs, dim), np.nan)
+    _check_memory("n_trajectories", n_traj * (steps // thin + 1) * dim)
+    return _driver.Trajectories(n_traj, thin, steps, w)
+
+
+def _parse_targets(targets, stop_at_target, n_runs, dim):
     if targets is None:
         targets = []
     if isinstance(targets, (Box, Ball)):
@@ -313,112 +343,168 @@ def simulate(landscape, *, lr, steps, w0, n_runs=None, landscape_params=None, da
             tc.append(c); tr.append(r)
         else:
             raise ValueError(f"targets: expected Balls or Intervals, got {tgt!r}")
-    tcenter = np.ascontiguousarray(np.array(tc, dtype=np.float64).reshape(len(tc), dim)) if tc else np.zeros((1, dim))
-    trad = np.array(tr, dtype=np.float64)
-    hit_step = np.full(n_runs, -1, dtype=np.int64)
-    hit_index = np.full(n_runs, -1, dtype=np.int64)
-    if occupancy_edges is not None:
-        occ_edges = np.asarray(occupancy_edges, dtype=np.float64).ravel()
-        if occ_edges.size < 2 or not np.all(np.isfinite(occ_edges)) or np.any(np.diff(occ_edges) <= 0):
-            raise ValueError("occupancy_edges: need >= 2 finite, strictly increasing edges")
-        occ = np.zeros((n_runs, occ_edges.size + 1), dtype=np.int64)
-    else:
-        occ_edges = np.zeros(2)
-        occ = np.zeros((1, 1), dtype=np.int64)
-    hist_dim, hist_lo, hist_hi, hist_n, hist_edges = _hist_spec(hist, dim)
-    n_bins = hist_n[0] * (hist_n[1] if hist_dim == 2 else 1) if hist_dim else 1
+    if not tr:
+        return None
+    tcenter = np.ascontiguousarray(np.array(tc, dtype=np.float64).reshape(len(tc), dim))
+    return _driver.Targets(tcenter, np.array(tr, dtype=np.float64), bool(stop_at_target), n_runs)
+
+
+def _parse_occupancy(occupancy_edges, burn_in, n_runs):
+    if occupancy_edges is None:
+        return None
+    occ_edges = np.asarray(occupancy_edges, dtype=np.float64).ravel()
+    if occ_edges.size < 2 or not np.all(np.isfinite(occ_edges)) or np.any(np.diff(occ_edges) <= 0):
+        raise ValueError("occupancy_edges: need >= 2 finite, strictly increasing edges")
+    return _driver.Occupancy(occ_edges, burn_in, n_runs)
+
+
+def _parse_hist(hist, burn_in, dim, n_threads):
+    if hist is None:
+        return None
+    hist_dim, lo, hi, nb, edges = _hist_spec(hist, dim)
+    n_bins = nb[0] * (nb[1] if hist_dim == 2 else 1)
     _check_memory("hist", n_threads * n_bins)
-    hist_buf = np.zeros((n_threads, n_bins), dtype=np.int64)
-    hist_out = np.zeros(n_threads, dtype=np.int64)
-    lg_sum = np.zeros(n_runs)
-    lg_n = np.zeros(n_runs, dtype=np.int64)
+    return _driver.Histogram(hist_dim, lo, hi, nb, edges, burn_in, n_threads)
 
-    sim = _driver.Simulation(
-        landscape=land, data=data, noise=noise_law, noise_scale=scale, optimizer=opt, lr=lr,
-        batch=batch_size, exact=exact, isotropic=bool(isotropic), clip=clip_b, max_abs=max_abs,
-        proj_kind=proj[0], proj_a=proj[1], proj_b=proj[2], proj_rad=proj[3],
-        w=w, ost=ost, rng=rng, alive=alive, diverged=diverged, stop_step=stop_step,
-        snap_steps=snap_steps if snap_steps.size else np.zeros(0, dtype=np.int64), snaps=snaps,
-        snap_ptr=snap_ptr, n_traj=n_traj, thin=thin, traj=traj,
-        exit_kind=ex[0], exit_a=ex[1], exit_b=ex[2], exit_rad=ex[3], stop_at_exit=bool(stop_at_exit),
-        exit_step=exit_step, exit_state=exit_state, tcenter=tcenter, trad=trad,
-        stop_at_target=bool(stop_at_target), hit_step=hit_step, hit_index=hit_index,
-        burn_in=burn_in, occ_edges=occ_edges, occ=occ, hist_dim=hist_dim, hist_lo=hist_lo,
-        hist_hi=hist_hi, hist_n=hist_n, hist=hist_buf, hist_out=hist_out,
-        log_growth=bool(log_growth), lg_sum=lg_sum, lg_n=lg_n)
 
-    chunk = max(1, int(chunk_updates) // n_runs)
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
-        bar = tqdm(total=steps, unit="step", desc=f"{land.name} x {n_runs} runs")
-    t = 0
-    if steps == 0:
-        sim.advance(0, n_threads)  # nothing to do; events at step 0 are checked with the first step
-    while t < steps:
-        t1 = min(steps, t + chunk)
-        sim.advance(t1, n_threads)
-        if bar is not None:
-            bar.update(t1 - t)
-        t = t1
-        if not alive.any():
+def _parse_simulate(landscape, *, lr, steps, w0, n_runs, landscape_params, data, noise, noise_scale,
+                    isotropic, optimizer, beta1, beta2, eps, batch_size, clip, project, max_abs,
+                    snapshots, n_trajectories, thin, exit_region, stop_at_exit, targets,
+                    stop_at_target, occupancy_edges, hist, burn_in, log_growth, seed,
+                    stream_offset, n_threads, chunk_updates):
+    """Check every argument of `simulate` (ValueError naming the parameter) and build the records."""
+    land, opt, exact, noise_law, scale = _parse_model(landscape, landscape_params, optimizer, beta1,
+                                                      beta2, eps, data, noise, noise_scale)
+    dim = land.dim
+    lr = _float("lr", lr, positive=True)
+    steps = _int("steps", steps, 0)
+    batch_size = _int("batch_size", batch_size, 1)
+    if clip is not None:
+        _float("clip", clip, positive=True)
+    max_abs = _float("max_abs", max_abs, positive=True)
+    seed = _int("seed", seed, 0)
+    stream_offset = _int("stream_offset", stream_offset, 0)
+    if seed >= 2 ** 64 or stream_offset >= 2 ** 64:
+        raise ValueError("seed: must be < 2**64")
+    n_threads = default_threads() if n_threads is None else _int("n_threads", n_threads, 1)
+    burn_in = _int("burn_in", burn_in, 0)
+    w, n_runs = _initial_state(w0, n_runs, dim)
+    proj = _region("project", project, dim)
+
+    records = [_parse_snapshots(snapshots, steps, w), _parse_trajectories(n_trajectories, thin, steps, w)]
+    ex = _region("exit_region", exit_region, dim)
+    if ex[0]:
+        records.append(_driver.ExitRegion(*ex, bool(stop_at_exit), n_runs, dim))
+    records.append(_parse_targets(targets, stop_at_target, n_runs, dim))
+    records.append(_parse_occupancy(occupancy_edges, burn_in, n_runs))
+    records.append(_parse_hist(hist, burn_in, dim, n_threads))
+    if log_growth:
+        records.append(_driver.LogGrowth(n_runs))
+    return _Spec(landscape=land, data=data, noise=noise_law, noise_scale=scale, optimizer=opt,
+                 exact=exact, isotropic=bool(isotropic), lr=lr, batch_size=batch_size, clip=clip,
+                 max_abs=max_abs, project=proj, steps=steps, w0=w, seed=seed,
+                 stream_offset=stream_offset, n_threads=n_threads,
+                 chunk_updates=max(1, int(chunk_updates)),
+                 records=[r for r in records if r is not None])
+
+
+# Result fields of the records that were not asked for
+_ABSENT = dict(snapshots=None, trajectories=None, exit_step=None, exit_state=None, hit_step=None,
+               hit_index=None, occupancy_edges=None, occupancy=None, hist_edges=None, hist=None,
+               hist_outside=0, log_growth_sum=None, log_growth_n=None)
+
+
+class Simulator:
+    """Runs a checked `_Spec` in the compiled core (`sgdlab._driver.Core`) and collects a `Result`."""
+
+    def __init__(self, spec):
+        self.spec = spec
+        n_runs, dim = spec.w0.shape
+        self.w = spec.w0
+        self.ost = np.zeros((n_runs, max(1, spec.optimizer.n_slots * dim)))
+        self.rng = _random.seed_states(spec.seed, spec.stream_offset, n_runs)
+        self.alive = np.ones(n_runs, dtype=np.uint8)
+        self.diverged = np.zeros(n_runs, dtype=np.uint8)
+        self.stop_step = np.full(n_runs, -1, dtype=np.int64)
+        self.core = _driver.Core(
+            landscape=spec.landscape, data=spec.data, noise=spec.noise, noise_scale=spec.noise_scale,
+            optimizer=spec.optimizer, lr=spec.lr, batch=spec.batch_size, exact=spec.exact,
+            isotropic=spec.isotropic, clip=0.0 if spec.clip is None else float(spec.clip),
+            max_abs=spec.max_abs, project=spec.project, w=self.w, ost=self.ost, rng=self.rng,
+            alive=self.alive, diverged=self.diverged, stop_step=self.stop_step,
+            records=spec.records)
+
+    def run(self, progress=False):
+        """All steps, in chunks of about `chunk_updates` updates (progress bar between chunks)."""
+        spec = self.spec
+        steps, n_runs = spec.steps, spec.n_runs
+        chunk = max(1, spec.chunk_updates // n_runs)
+        bar = None
+        if progress:
+            from tqdm.auto import tqdm
+            bar = tqdm(total=steps, unit="step", desc=f"{spec.landscape.name} x {n_runs} runs")
+        t = 0
+        while t < steps:
+            t1 = min(steps, t + chunk)
+            self.core.advance(t1, spec.n_threads)
             if bar is not None:
-                bar.update(steps - t)
-            break
-    if bar is not None:
-        bar.close()
-    if steps == 0:
-        _events_at_zero(w, ex, exit_step, exit_state, tcenter, trad, hit_step, hit_index)
+                bar.update(t1 - t)
+            t = t1
+            if not self.alive.any():
+                if bar is not None:
+                    bar.update(steps - t)
+                break
+        if bar is not None:
+            bar.close()
+        if steps == 0:
+            # the driver never runs: apply the step-0 exit/target checks here
+            _events_at_zero(self.w, spec.records)
 
-    div = diverged.astype(bool)
-    if div.any():
-        warnings.warn(f"{int(div.sum())} of {n_runs} runs diverged (|w| > {max_abs:g} or non-finite); "
-                      "they are flagged in Result.diverged and excluded by Result.ok",
-                      DivergenceWarning, stacklevel=2)
-    run_steps = np.where(stop_step >= 0, stop_step, steps)
-    sq = (lambda a: a[..., 0]) if dim == 1 else (lambda a: a)
-    opt_state = {}
-    if n_slots == 3:
-        opt_state = {"m": sq(ost[:, :dim]), "v": sq(ost[:, dim:2 * dim]), "vhat": sq(ost[:, 2 * dim:])}
-    hist_counts = None
-    if hist_dim:
-        hist_counts = hist_buf.sum(axis=0)
-        if hist_dim == 2:
-            hist_counts = hist_counts.reshape(hist_n[0], hist_n[1])
-    return Result(
-        dim=dim, steps=steps, n_runs=n_runs, final=sq(w), diverged=div,
-        diverged_step=np.where(div, stop_step, -1), stop_step=stop_step,
-        snapshot_steps=snap_steps, snapshots=sq(snaps[:, :snap_steps.size]) if snap_steps.size else None,
-        trajectory_steps=np.arange(n_frames if n_traj else 0) * thin, trajectories=sq(traj) if n_traj else None,
-        exit_step=exit_step if ex[0] else None, exit_state=sq(exit_state) if ex[0] else None,
-        hit_step=hit_step if tr else None, hit_index=hit_index if tr else None,
-        occupancy_edges=occ_edges if occupancy_edges is not None else None,
-        occupancy=occ if occupancy_edges is not None else None,
-        hist_edges=hist_edges, hist=hist_counts, hist_outside=int(hist_out.sum()),
-        log_growth_sum=lg_sum if log_growth else None, log_growth_n=lg_n if log_growth else None,
-        opt_state=opt_state,
-        params=dict(landscape=land.name, landscape_params=dict(land.params), lr=lr, steps=steps,
-                    n_runs=n_runs, optimizer=repr(opt), data=repr(data), noise=repr(noise_law),
-                    noise_scale=repr(scale), batch_size=batch_size, clip=clip, seed=seed,
-                    stream_offset=stream_offset),
-        elapsed=time.perf_counter() - t_start, updates=int(run_steps.sum()))
+    def result(self, t_start, stacklevel=2):
+        spec = self.spec
+        dim, steps, n_runs = spec.dim, spec.steps, spec.n_runs
+        div = self.diverged.astype(bool)
+        if div.any():
+            warnings.warn(f"{int(div.sum())} of {n_runs} runs diverged (|w| > {spec.max_abs:g} or "
+                          "non-finite); they are flagged in Result.diverged and excluded by Result.ok",
+                          DivergenceWarning, stacklevel=stacklevel)
+        run_steps = np.where(self.stop_step >= 0, self.stop_step, steps)
+        sq = (lambda a: a[..., 0]) if dim == 1 else (lambda a: a)
+        opt_state = {}
+        if spec.optimizer.n_slots == 3:
+            ost = self.ost
+            opt_state = {"m": sq(ost[:, :dim]), "v": sq(ost[:, dim:2 * dim]), "vhat": sq(ost[:, 2 * dim:])}
+        fields = dict(_ABSENT)
+        for rec in spec.records:
+            fields.update(rec.fields(sq))
+        return Result(
+            dim=dim, steps=steps, n_runs=n_runs, final=sq(self.w), diverged=div,
+            diverged_step=np.where(div, self.stop_step, -1), stop_step=self.stop_step, **fields,
+            opt_state=opt_state,
+            params=dict(landscape=spec.landscape.name, landscape_params=dict(spec.landscape.params),
+                        lr=spec.lr, steps=steps, n_runs=n_runs, optimizer=repr(spec.optimizer),
+                        data=repr(spec.data), noise=repr(spec.noise), noise_scale=repr(spec.noise_scale),
+                        batch_size=spec.batch_size, clip=spec.clip, seed=spec.seed,
+                        stream_offset=spec.stream_offset),
+            elapsed=time.perf_counter() - t_start, updates=int(run_steps.sum()))
 
 
-def _events_at_zero(w, ex, exit_step, exit_state, tcenter, trad, hit_step, hit_index):
-    """With steps == 0 the driver never runs: apply the step-0 exit/target checks here."""
-    kind, a, b, rad = ex
-    if kind == 1:
-        out = np.any((w < a) | (w > b), axis=1)
-    elif kind == 2:
-        out = np.sum((w - a) ** 2, axis=1) > rad ** 2
-    else:
-        out = np.zeros(len(w), dtype=bool)
-    exit_step[out] = 0
-    exit_state[out] = w[out]
-    for k in range(len(trad)):
-        inside = (np.sum((w - tcenter[k]) ** 2, axis=1) <= trad[k] ** 2) & (hit_step < 0)
-        hit_step[inside] = 0
-        hit_index[inside] = k
+def _events_at_zero(w, records):
+    """With steps == 0 the driver never runs: the step-0 exit/target checks, done here."""
+    for rec in records:
+        if isinstance(rec, _driver.ExitRegion):
+            if rec.kind == 1:
+                out = np.any((w < rec.a_array) | (w > rec.b_array), axis=1)
+            else:
+                out = np.sum((w - rec.a_array) ** 2, axis=1) > rec.rad ** 2
+            rec.step_array[out] = 0
+            rec.state_array[out] = w[out]
+        elif isinstance(rec, _driver.Targets):
+            tcenter, trad, hit_step = rec.center_array, rec.rad_array, rec.step_array
+            for k in range(len(trad)):
+                inside = (np.sum((w - tcenter[k]) ** 2, axis=1) <= trad[k] ** 2) & (hit_step < 0)
+                hit_step[inside] = 0
+                rec.index_array[inside] = k
 
 
 def _check_memory(name, n_doubles, limit_bytes=4e9):

@@ -1,0 +1,270 @@
+/* Plain-C peer of the core for `make bench` (issue 22): the six benchmark workloads written the
+ * way a C programmer would, one run at a time with its state in registers, OpenMP over runs
+ * (static schedule), with the core's random streams (xoshiro256** per run seeded from
+ * (seed, run), the same ziggurat and samplers) and the same floating-point operations in the same
+ * order. Compiled at bench time with the core's flags; its final states must equal the core's
+ * bit for bit (benchmarks/run.py checks).
+ *
+ * int peer_run(int workload, int64_t n, int64_t steps, uint64_t seed, const double *w0, double *out,
+ *              int threads): w0, out are (n, dim) row-major; returns 0, or -1 for an unknown workload.
+ * Workloads: 0 quadratic, 1 quartic, 2 sharp2d, 3 amsgrad, 4 himmelblau, 5 heavy_tailed.
+ */
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+typedef struct { uint64_t s0, s1, s2, s3; } Rng;
+
+static inline uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+
+static inline uint64_t splitmix64(uint64_t *x) {
+    *x += 0x9E3779B97F4A7C15ULL;
+    uint64_t z = *x;
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    return z ^ (z >> 31);
+}
+
+static inline void rng_seed(Rng *r, uint64_t seed, uint64_t stream) {
+    uint64_t k = seed;
+    uint64_t key = splitmix64(&k);
+    k = stream ^ 0x6A09E667F3BCC909ULL;
+    key ^= splitmix64(&k);
+    k = key;
+    key = splitmix64(&k);
+    r->s0 = splitmix64(&k);
+    r->s1 = splitmix64(&k);
+    r->s2 = splitmix64(&k);
+    r->s3 = splitmix64(&k);
+}
+
+static inline uint64_t next_u64(Rng *r) {
+    uint64_t result = rotl(r->s1 * 5, 7) * 9;
+    uint64_t t = r->s1 << 17;
+    r->s2 ^= r->s0;
+    r->s3 ^= r->s1;
+    r->s1 ^= r->s2;
+    r->s0 ^= r->s3;
+    r->s2 ^= t;
+    r->s3 = rotl(r->s3, 45);
+    return result;
+}
+
+static inline double next_double(Rng *r) { return (next_u64(r) >> 11) * (1.0 / 9007199254740992.0); }
+static inline double next_open(Rng *r) { return ((next_u64(r) >> 11) + 0.5) * (1.0 / 9007199254740992.0); }
+static inline double random_sign(Rng *r) { return 2.0 * (double)(next_u64(r) >> 63) - 1.0; }
+
+static inline double sym_pareto_e(Rng *r, double e) {
+    double s = random_sign(r);
+    return s * pow(next_open(r), e);
+}
+
+/* ziggurat, as sgdlab/_random.pyx builds and uses it */
+static const double ZIG_R = 3.6541528853610088;
+static const double ZIG_V = 0.00492867323399;
+static uint64_t ki[256];
+static double wi[256], fi[256];
+static int tables_built = 0;
+
+static void build_tables(void) {
+    double m = 4503599627370496.0;
+    double dn = ZIG_R, tn = ZIG_R;
+    double q = ZIG_V / exp(-0.5 * dn * dn);
+    ki[0] = (uint64_t)((dn / q) * m);
+    ki[1] = 0;
+    wi[0] = q / m;
+    wi[255] = dn / m;
+    fi[0] = 1.0;
+    fi[255] = exp(-0.5 * dn * dn);
+    for (int i = 254; i > 0; i--) {
+        dn = sqrt(-2.0 * log(ZIG_V / dn + exp(-0.5 * dn * dn)));
+        ki[i + 1] = (uint64_t)((dn / tn) * m);
+        tn = dn;
+        fi[i] = exp(-0.5 * dn * dn);
+        wi[i] = dn / m;
+    }
+    tables_built = 1;
+}
+
+static inline double std_normal(Rng *r) {
+    for (;;) {
+        uint64_t u = next_u64(r);
+        int idx = (int)(u & 0xff);
+        u >>= 8;
+        uint64_t rabs = (u >> 1) & 0x000fffffffffffffULL;
+        double x = rabs * wi[idx] * (1.0 - 2.0 * (double)(u & 1));
+        if (rabs < ki[idx]) return x;
+        if (idx == 0) {
+            for (;;) {
+                double xx = -log1p(-next_double(r)) / ZIG_R;
+                double yy = -log1p(-next_double(r));
+                if (yy + yy > xx * xx) return ((rabs >> 8) & 1) ? -(ZIG_R + xx) : ZIG_R + xx;
+            }
+        } else if ((fi[idx - 1] - fi[idx]) * next_double(r) + fi[idx] < exp(-0.5 * x * x)) {
+            return x;
+        }
+    }
+}
+
+static inline double four_well_grad(double z) {
+    double v[9], dv[9], pre[10], suf[10], s = 0.0, d, e, q;
+    v[0] = z + 1.6; dv[0] = 1.0;
+    v[1] = (z + 1.3) * (z + 1.3); dv[1] = 2.0 * (z + 1.3);
+    v[2] = (z - 0.2) * (z - 0.2); dv[2] = 2.0 * (z - 0.2);
+    v[3] = (z - 0.7) * (z - 0.7); dv[3] = 2.0 * (z - 0.7);
+    v[4] = z - 1.6; dv[4] = 1.0;
+    d = fabs(1.65 - z);
+    v[5] = pow(0.05 * d, 0.6);
+    dv[5] = d > 0 ? (-0.6 * v[5] / d * (z < 1.65 ? 1.0 : -1.0)) : 0.0;
+    q = 0.01 + 4.0 * (z - 0.5) * (z - 0.5);
+    v[6] = 1.0 + 1.0 / q; dv[6] = -8.0 * (z - 0.5) / (q * q);
+    q = 0.1 + 4.0 * (z + 1.5) * (z + 1.5);
+    v[7] = 1.0 + 1.0 / q; dv[7] = -8.0 * (z + 1.5) / (q * q);
+    e = exp(-5.0 * (z + 0.8) * (z + 0.8));
+    v[8] = 1.0 - 0.25 * e; dv[8] = 2.5 * (z + 0.8) * e;
+    pre[0] = 1.0;
+    for (int k = 0; k < 9; k++) pre[k + 1] = pre[k] * v[k];
+    suf[9] = 1.0;
+    for (int k = 8; k >= 0; k--) suf[k] = suf[k + 1] * v[k];
+    for (int k = 0; k < 9; k++) s += dv[k] * pre[k] * suf[k + 1];
+    return s;
+}
+
+/* two-point data law {1, a-1} with probability 1/2: the core's branchless inverse CDF (a branch
+ * on a fair coin would be mispredicted half of the time) */
+static inline double two_point(Rng *r, const double *atoms) {
+    double u = next_double(r);
+    return atoms[u >= 0.5];
+}
+
+static inline int bad1(double w, double max_abs) { return (!isfinite(w)) | (fabs(w) > max_abs); }
+
+static void run_one(int wl, Rng *rng, const double *w0, double *out, int64_t steps) {
+    Rng r = *rng;
+    int64_t t;
+    switch (wl) {
+    case 0: { /* quadratic, TwoPoint(-1), lr 0.5, max_abs 1e300 */
+        const double A[2] = {1.0, -2.0};
+        double w = w0[0];
+        for (t = 0; t < steps; t++) {
+            double x = two_point(&r, A);
+            double d = 0.5 * (x * w);
+            double wn = w - d;
+            if (bad1(wn, 1e300)) { w = NAN; break; }
+            w = wn;
+        }
+        out[0] = w;
+        break;
+    }
+    case 1: { /* quartic c = 1, TwoPoint(-1), lr 0.1 */
+        const double A[2] = {1.0, -2.0};
+        double w = w0[0];
+        for (t = 0; t < steps; t++) {
+            double x = two_point(&r, A);
+            double d = 0.1 * ((x + 1.0 * w * w) * w);
+            double wn = w - d;
+            if (bad1(wn, 1e100)) { w = NAN; break; }
+            w = wn;
+        }
+        out[0] = w;
+        break;
+    }
+    case 2: { /* sharp2d a = 0.5, b = 14, Discrete([1, -1]), lr 0.05, box [-1, 1]^2 */
+        const double A[2] = {1.0, -1.0};
+        double w1 = w0[0], w2 = w0[1];
+        for (t = 0; t < steps; t++) {
+            double x = two_point(&r, A);
+            double g1 = -2.0 * w1 + 4.0 * w1 * w1 * w1 + 12.0 * w1 * w2 * w2 + x * 14.0 * w1;
+            double g2 = -2.0 * w2 + 4.0 * w2 * w2 * w2 + 12.0 * w1 * w1 * w2 - 2.0 * 0.5 * w2;
+            double a = w1 - 0.05 * g1, b = w2 - 0.05 * g2;
+            if (a < -1.0) a = -1.0; else if (a > 1.0) a = 1.0;
+            if (b < -1.0) b = -1.0; else if (b > 1.0) b = 1.0;
+            if (bad1(a, 1e100) | bad1(b, 1e100)) { w1 = w2 = NAN; break; }
+            w1 = a; w2 = b;
+        }
+        out[0] = w1; out[1] = w2;
+        break;
+    }
+    case 3: { /* AMSGrad b1 0.9 b2 0.999 eps 0 on the quadratic, TwoPoint(-0.1), lr 0.2, [-1, 1] */
+        const double A[2] = {1.0, -0.1 - 1.0};
+        double w = w0[0], m = 0.0, v = 0.0, vh = 0.0;
+        for (t = 0; t < steps; t++) {
+            double x = two_point(&r, A);
+            double g = x * w;
+            m = 0.9 * m + (1.0 - 0.9) * g;
+            v = 0.999 * v + (1.0 - 0.999) * g * g;
+            if (v > vh) vh = v;
+            double den = sqrt(vh) + 0.0;
+            double d = 0.2 * (den > 0 ? m / den : 0.0);
+            double wn = w - d;
+            if (wn < -1.0) wn = -1.0; else if (wn > 1.0) wn = 1.0;
+            if (bad1(wn, 1e100)) { w = NAN; break; }
+            w = wn;
+        }
+        out[0] = w;
+        break;
+    }
+    case 4: { /* Himmelblau + sqrt(15000) N(0, I), lr 0.002 */
+        const double s = sqrt(15000.0);
+        double u = w0[0], v = w0[1];
+        for (t = 0; t < steps; t++) {
+            double a = u * u + v - 11.0, b = u + v * v - 7.0;
+            double g1 = 4.0 * u * a + 2.0 * b, g2 = 2.0 * a + 4.0 * v * b;
+            double z1 = 1.0 * std_normal(&r);
+            double z2 = 1.0 * std_normal(&r);
+            g1 += s * z1;
+            g2 += s * z2;
+            double p = u - 0.002 * g1, q = v - 0.002 * g2;
+            if (bad1(p, 1e100) | bad1(q, 1e100)) { u = v = NAN; break; }
+            u = p; v = q;
+        }
+        out[0] = u; out[1] = v;
+        break;
+    }
+    case 5: { /* four-well + 0.1 Pareto(1.2), lr 0.01, clip 0.5, [-1.6, 1.6] */
+        const double e = -1.0 / 1.2;
+        double w = w0[0];
+        for (t = 0; t < steps; t++) {
+            double g = four_well_grad(w);
+            double z = 1.0 * sym_pareto_e(&r, e);
+            g += 0.1 * z;
+            double d = 0.01 * g;
+            double nrm = sqrt(0.0 + d * d);
+            if (nrm > 0.5) d = d * (0.5 / nrm);
+            double wn = w - d;
+            if (wn < -1.6) wn = -1.6; else if (wn > 1.6) wn = 1.6;
+            if (bad1(wn, 1e100)) { w = NAN; break; }
+            w = wn;
+        }
+        out[0] = w;
+        break;
+    }
+    }
+    *rng = r;
+}
+
+int peer_run(int wl, int64_t n, int64_t steps, uint64_t seed, const double *w0, double *out, int threads) {
+    int dim = (wl == 2 || wl == 4) ? 2 : 1;
+    if (wl < 0 || wl > 5) return -1;
+    if (!tables_built) build_tables();
+#ifdef _OPENMP
+    #pragma omp parallel for schedule(static) num_threads(threads)
+#endif
+    for (int64_t i = 0; i < n; i++) {
+        Rng r;
+        rng_seed(&r, seed, (uint64_t)i);
+        run_one(wl, &r, w0 + i * dim, out + i * dim, steps);
+    }
+    return 0;
+}
+
+/* the ziggurat tables, for the Numba peer (so that both use the very same numbers) */
+void peer_tables(uint64_t *k, double *w, double *f) {
+    if (!tables_built) build_tables();
+    memcpy(k, ki, sizeof ki);
+    memcpy(w, wi, sizeof wi);
+    memcpy(f, fi, sizeof fi);
+}
