@@ -27,7 +27,7 @@ import numpy as np
 cimport cython
 from cython.parallel cimport prange, threadid
 from libc.stdint cimport int64_t, uint64_t, uint8_t
-from libc.math cimport sqrt, fabs, fmax, log, isfinite, NAN
+from libc.math cimport sqrt, fabs, fmax, log, isfinite, NAN, INFINITY
 from libc.string cimport memset
 
 from sgdlab._random cimport Rng, RngBlock, LANES, lane_get, lane_put, std_normal
@@ -73,6 +73,55 @@ ctypedef fused DimT:
 
 
 # ====================================================================== records
+
+# Radii for which |w - c|^2 <= r^2 is compared as squares (today's exact arithmetic): r^2 is a
+# normal double far from overflow. Outside this range, or when the squared distance overflows,
+# the distance itself is compared, computed with scaling (no overflow or underflow).
+cdef double SQ_LO = 1e-140, SQ_HI = 1e140
+
+cdef inline bint _rad_squarable(double r) noexcept nogil:
+    return r >= SQ_LO and r <= SQ_HI
+
+
+cdef inline double _scaled_dist(const double* w, const double* c, int dim) noexcept nogil:
+    """|w - c| without overflow or underflow of squares (inf if a coordinate difference is)."""
+    cdef int i
+    cdef double z, m = 0.0, s = 0.0
+    for i in range(dim):
+        m = fmax(m, fabs(w[i] - c[i]))
+    if m == 0 or not isfinite(m):
+        return m
+    for i in range(dim):
+        z = (w[i] - c[i]) / m
+        s += z * z
+    return m * sqrt(s)
+
+
+cdef inline bint _in_ball(const double* w, const double* c, Py_ssize_t cstride, double r, double r2,
+                          bint squarable, int dim) noexcept nogil:
+    """|w - c| <= r (False if w has a NaN). c[i * cstride] is coordinate i of the center; r2 = r * r
+    and squarable = _rad_squarable(r)."""
+    cdef int i
+    cdef double d2 = 0.0, z, m = 0.0, s = 0.0
+    if squarable:
+        for i in range(dim):
+            z = w[i] - c[i * cstride]
+            d2 += z * z
+        # as squares (r^2 <= 1e280: an overflow to inf is truly outside; NaN compares False)
+        return d2 <= r2
+    for i in range(dim):
+        z = fabs(w[i] - c[i * cstride])
+        if not (z == z):
+            return False
+        m = fmax(m, z)
+    if m == 0:
+        return True
+    if not isfinite(m):
+        return False
+    for i in range(dim):
+        z = (w[i] - c[i * cstride]) / m
+        s += z * z
+    return m * sqrt(s) <= r
 
 cdef class Record:
     """One kind of record. The kernel calls the `nogil` methods of the ones that are on; `fields`
@@ -154,7 +203,8 @@ cdef class Trajectories(Record):
                         self.buf[b.run[j], f, i] = b.W[j * dim + i]
 
     def fields(self, sq):
-        return dict(trajectory_steps=np.arange(self.n_frames if self.n_traj else 0) * self.thin,
+        # the frame steps are regular: Result.trajectory_steps computes them on access
+        return dict(trajectory_frames=(int(self.n_frames if self.n_traj else 0), int(self.thin)),
                     trajectories=sq(self.buffer) if self.n_traj else None)
 
 
@@ -166,6 +216,8 @@ cdef class ExitRegion(Record):
     cdef readonly object a_array, b_array, step_array, state_array
     cdef readonly double rad
     cdef readonly bint stop
+    cdef double rad2
+    cdef bint squarable
     cdef double a[MAXDIM]
     cdef double bb[MAXDIM]
     cdef int64_t[::1] step
@@ -174,6 +226,8 @@ cdef class ExitRegion(Record):
     def __init__(self, kind, a, b, rad, stop, n_runs, dim):
         cdef int i
         self.kind = kind; self.rad = rad; self.stop = stop
+        self.rad2 = rad * rad
+        self.squarable = _rad_squarable(rad)
         self.a_array = a; self.b_array = b
         for i in range(dim):
             self.a[i] = a[i]; self.bb[i] = b[i]
@@ -183,31 +237,30 @@ cdef class ExitRegion(Record):
         self.state = self.state_array
 
     cdef inline void check(self, Blk* b, int64_t t, int dim) noexcept nogil:
+        # runs that diverge at this step are checked too (with their last iterate, before it is
+        # set to NaN): leaving the region and passing max_abs in one step is an exit (and a
+        # divergence); a NaN iterate is outside every region
         cdef Py_ssize_t j, r
         cdef int i
         cdef bint outside
-        cdef double d2
         cdef double* w
         for j in range(b.n):
             r = b.run[j]
-            if b.stop[j] == 2 or self.step[r] >= 0:
+            if self.step[r] >= 0:
                 continue
             w = &b.W[j * dim]
             outside = False
             if self.kind == 1:
                 for i in range(dim):
-                    if w[i] < self.a[i] or w[i] > self.bb[i]:
+                    if not (w[i] >= self.a[i] and w[i] <= self.bb[i]):
                         outside = True
             else:
-                d2 = 0.0
-                for i in range(dim):
-                    d2 += (w[i] - self.a[i]) * (w[i] - self.a[i])
-                outside = d2 > self.rad * self.rad
+                outside = not _in_ball(w, self.a, 1, self.rad, self.rad2, self.squarable, dim)
             if outside:
                 self.step[r] = t
                 for i in range(dim):
                     self.state[r, i] = w[i]
-                if self.stop:
+                if self.stop and b.stop[j] == 0:
                     b.stop[j] = 1
                     b.any_stop = True
 
@@ -223,14 +276,17 @@ cdef class Targets(Record):
     cdef readonly bint stop
     cdef Py_ssize_t nt
     cdef double[:, ::1] center
-    cdef double[::1] rad2
+    cdef double[::1] rad, rad2
+    cdef uint8_t[::1] squarable
     cdef int64_t[::1] step, index
 
     def __init__(self, center, rad, stop, n_runs):
         self.center_array = center; self.rad_array = rad; self.stop = stop
         self.nt = len(rad)
         self.center = center
+        self.rad = np.ascontiguousarray(rad, dtype=np.float64)
         self.rad2 = np.asarray(rad, dtype=np.float64) ** 2
+        self.squarable = ((np.asarray(rad) >= SQ_LO) & (np.asarray(rad) <= SQ_HI)).astype(np.uint8)
         self.step_array = np.full(n_runs, -1, dtype=np.int64)
         self.index_array = np.full(n_runs, -1, dtype=np.int64)
         self.step = self.step_array
@@ -238,8 +294,6 @@ cdef class Targets(Record):
 
     cdef inline void check(self, Blk* b, int64_t t, int dim) noexcept nogil:
         cdef Py_ssize_t j, r, k
-        cdef int i
-        cdef double d2, z
         cdef double* w
         for j in range(b.n):
             r = b.run[j]
@@ -247,11 +301,7 @@ cdef class Targets(Record):
                 continue
             w = &b.W[j * dim]
             for k in range(self.nt):
-                d2 = 0.0
-                for i in range(dim):
-                    z = w[i] - self.center[k, i]
-                    d2 += z * z
-                if d2 <= self.rad2[k]:
+                if _in_ball(w, &self.center[k, 0], 1, self.rad[k], self.rad2[k], self.squarable[k], dim):
                     self.step[r] = t
                     self.index[r] = k
                     if self.stop:
@@ -740,6 +790,9 @@ cdef void _steps(Core S, Blk* b, int64_t t0, int64_t t1, int tid, DimT* tag) noe
                 for i in range(dim):
                     nrm += (WN[j * dim + i] - pa[i]) * (WN[j * dim + i] - pa[i])
                 nrm = sqrt(nrm)
+                if nrm == INFINITY or (nrm < SQ_LO and prad < SQ_LO):
+                    # the squares overflowed or underflowed: the norm again, scaled
+                    nrm = _scaled_dist(&WN[j * dim], pa, dim)
                 if nrm > prad:
                     f = prad / nrm
                     for i in range(dim):
@@ -777,14 +830,15 @@ cdef void _steps(Core S, Blk* b, int64_t t0, int64_t t1, int tid, DimT* tag) noe
                             b.lg_n[j] += 1
         for q in range(m):
             b.W[q] = WN[q]
+        if events:
+            # before diverged iterates become NaN: an exit in the step that diverges is recorded
+            _events(S, b, t, dim)
         if n_bad:
             b.any_stop = True
             for j in range(n):
-                if b.stop[j]:
+                if b.stop[j] == 2:
                     for i in range(dim):
                         b.W[j * dim + i] = NAN
-        if events:
-            _events(S, b, t, dim)
         if S.snaps is not None:
             S.snaps.take(b, t, dim)
         if S.traj is not None:

@@ -29,6 +29,7 @@ import math
 import os
 import time
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -46,12 +47,31 @@ class DivergenceWarning(RuntimeWarning):
     """Some runs diverged (non-finite or beyond max_abs); they are flagged and excluded by `ok`."""
 
 
+# Threads are capped at this many per CPU (and at the number of blocks of runs): more cannot help,
+# and where libgomp cannot create the threads it ends the whole interpreter.
+THREADS_PER_CPU = 4
+MAX_STEPS = 2 ** 62  # the driver's step counter is an int64 (t1 + 1 must not overflow)
+_BLOCK = 16           # runs per block of the driver (_random LANES): one thread works on whole blocks
+
+
 def default_threads():
-    """Threads used by default: $SGDLAB_NUM_THREADS, else the number of CPUs."""
+    """Threads used by default: $SGDLAB_NUM_THREADS (a positive integer), else the number of CPUs."""
     env = os.environ.get("SGDLAB_NUM_THREADS")
-    if env:
-        return max(1, int(env))
+    if env is not None and env.strip():
+        try:
+            value = int(env.strip())
+        except ValueError:
+            raise ValueError(f"SGDLAB_NUM_THREADS: must be a positive integer, got {env!r}") from None
+        if value < 1:
+            raise ValueError(f"SGDLAB_NUM_THREADS: must be a positive integer, got {env!r}")
+        return value
     return os.cpu_count() or 1
+
+
+def _cap_threads(n_threads, n_runs):
+    """The threads actually used: at most THREADS_PER_CPU per CPU and one per block of runs."""
+    n_blocks = (n_runs + _BLOCK - 1) // _BLOCK
+    return max(1, min(n_threads, THREADS_PER_CPU * (os.cpu_count() or 1), n_blocks))
 
 
 @dataclass
@@ -66,7 +86,6 @@ class Result:
     stop_step: np.ndarray             # step at which the run stopped early (exit/target/divergence), -1 if none
     snapshot_steps: np.ndarray
     snapshots: np.ndarray | None      # (n_runs, n_snapshots[, dim]); NaN after a stop
-    trajectory_steps: np.ndarray
     trajectories: np.ndarray | None   # (n_trajectories, n_frames[, dim]); NaN after a stop
     exit_step: np.ndarray | None      # first step outside exit_region, -1 if never
     exit_state: np.ndarray | None     # state at that step
@@ -83,6 +102,13 @@ class Result:
     params: dict = field(default_factory=dict)
     elapsed: float = 0.0
     updates: int = 0
+    trajectory_frames: tuple = (0, 1)  # (frames, thin) of the trajectories: see trajectory_steps
+
+    @property
+    def trajectory_steps(self):
+        """Steps of the trajectory frames, 0, thin, 2 thin, ... (computed on access, not stored)."""
+        n_frames, thin = self.trajectory_frames
+        return np.arange(0, n_frames * thin, thin, dtype=np.int64)
 
     @property
     def ok(self):
@@ -104,22 +130,32 @@ class Result:
         return rate
 
 
-def _int(name, value, minimum):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        if isinstance(value, float) and value.is_integer():
+def _int(name, value, minimum, maximum=None):
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        if isinstance(value, (float, np.floating)) and math.isfinite(value) and float(value).is_integer():
             value = int(value)
         else:
             raise ValueError(f"{name}: must be an integer, got {value!r}")
     value = int(value)
     if value < minimum:
         raise ValueError(f"{name}: must be >= {minimum}, got {value}")
+    if maximum is not None and value > maximum:
+        raise ValueError(f"{name}: must be <= {maximum}, got {value}")
     return value
 
 
+def _bool(name, value):
+    if not isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"{name}: must be True or False, got {value!r}")
+    return bool(value)
+
+
 def _float(name, value, *, positive=False, nonneg=False):
+    if isinstance(value, (bool, np.bool_, complex, np.complexfloating, str, bytes)):
+        raise ValueError(f"{name}: must be a real number, got {value!r}")
     try:
         value = float(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise ValueError(f"{name}: must be a number, got {value!r}") from None
     if not math.isfinite(value):
         raise ValueError(f"{name}: must be finite, got {value!r}")
@@ -130,8 +166,16 @@ def _float(name, value, *, positive=False, nonneg=False):
     return value
 
 
-def _initial_state(w0, n_runs, dim):
-    arr = np.asarray(w0, dtype=np.float64)
+def _initial_state(w0, n_runs, dim, n_slots):
+    try:
+        arr = np.asarray(w0)
+        if arr.dtype.kind == "O":
+            arr = arr.astype(np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(f"w0: must be real numbers, got {w0!r}") from None
+    if arr.dtype.kind not in "iuf":
+        raise ValueError(f"w0: must be real numbers, got {w0!r}")
+    arr = arr.astype(np.float64, copy=False)
     if arr.ndim == 0:
         arr = np.full((1, dim), float(arr))
     elif arr.ndim == 1 and dim == 1:
@@ -143,6 +187,8 @@ def _initial_state(w0, n_runs, dim):
     if n_runs is None:
         n_runs = arr.shape[0]
     n_runs = _int("n_runs", n_runs, 1)
+    # the per-run state: iterate, optimizer state, stream, flags and stop step
+    _check_memory("n_runs", n_runs * (dim + max(1, n_slots * dim) + _random.RNG_WORDS + 2), "runs")
     if arr.shape[0] == 1:
         arr = np.repeat(arr, n_runs, axis=0)
     if arr.shape[0] != n_runs:
@@ -157,31 +203,39 @@ def _region(name, region, dim):
     if region is None:
         return 0, np.zeros(dim), np.zeros(dim), 0.0
     if isinstance(region, Box):
-        lo, hi = region.arrays(dim)
+        lo, hi = region.arrays(dim, name)
         return 1, lo, hi, 0.0
     if isinstance(region, Ball):
-        c, r = region.arrays(dim)
+        c, r = region.arrays(dim, name)
         return 2, c, np.zeros(dim), r
     raise ValueError(f"{name}: expected a sgdlab.Box/Interval or sgdlab.Ball, got {region!r}")
 
 
 def _hist_spec(hist, dim):
     if hist is None:
-        return 0, [0.0, 0.0], [1.0, 1.0], [1, 1], None
+        return 0, [0.0, 0.0], [1.0, 1.0], [1, 1]
+    bad = ValueError(f"hist: expected (lo, hi, n) for 1-D or ((lo, hi, n), (lo, hi, n)) for 2-D, got {hist!r}")
+    if isinstance(hist, np.ndarray):
+        hist = hist.tolist()
+    if not isinstance(hist, (tuple, list)):
+        raise bad
     spec = list(hist)
     if len(spec) == 3 and not isinstance(spec[0], (tuple, list)):
         spec = [tuple(spec)]
     if len(spec) not in (1, 2) or len(spec) > dim:
-        raise ValueError(f"hist: expected (lo, hi, n) for 1-D or ((lo, hi, n), (lo, hi, n)) for 2-D, got {hist!r}")
-    lo, hi, nb, edges = [0.0, 0.0], [1.0, 1.0], [1, 1], []
+        raise bad
+    if not all(isinstance(axis, (tuple, list)) and len(axis) == 3 for axis in spec):
+        raise bad
+    lo, hi, nb = [0.0, 0.0], [1.0, 1.0], [1, 1]
     for k, (a, b, n) in enumerate(spec):
-        lo[k] = _float("hist lo", a)
-        hi[k] = _float("hist hi", b)
-        nb[k] = _int("hist bins", n, 1)
+        lo[k] = _float("hist: lo", a)
+        hi[k] = _float("hist: hi", b)
+        nb[k] = _int("hist: n", n, 1)
         if hi[k] <= lo[k]:
             raise ValueError(f"hist: need lo < hi, got {a!r}, {b!r}")
-        edges.append(np.linspace(lo[k], hi[k], nb[k] + 1))
-    return len(spec), lo, hi, nb, edges
+        if not math.isfinite(hi[k] - lo[k]):
+            raise ValueError(f"hist: the width hi - lo must be finite, got {a!r}, {b!r}")
+    return len(spec), lo, hi, nb
 
 
 def simulate(landscape, *, lr, steps, w0, n_runs=None, landscape_params=None, data=None,
@@ -217,8 +271,15 @@ def simulate(landscape, *, lr, steps, w0, n_runs=None, landscape_params=None, da
       hist: (lo, hi, n) or ((lo, hi, n), (lo, hi, n)): pooled histogram over runs of steps t > burn_in.
       log_growth: per-run sum of ln(|w_t|/|w_{t-1}|) (escape rate, Eq. 9 of Ziyin et al.).
     Execution
-      seed (0 <= seed < 2**64), stream_offset (first stream id), n_threads (default all CPUs),
-      progress (tqdm bar over steps), chunk_updates (updates per chunk between progress updates).
+      seed (0 <= seed < 2**64), stream_offset (first stream id; stream_offset + n_runs <= 2**64),
+      n_threads (default $SGDLAB_NUM_THREADS, else all CPUs; capped at THREADS_PER_CPU = 4 per CPU
+      and at one per block of 16 runs, since more cannot help and libgomp ends the interpreter when
+      it cannot create them; results do not depend on it), progress (tqdm bar over steps),
+      chunk_updates (updates per chunk between progress updates).
+    Settings that would have no effect are rejected (ValueError naming them): beta1/beta2/eps other
+    than their defaults without Adam/AMSGrad, noise_scale without noise, batch_size != 1 on a
+    deterministic landscape, stop_at_exit without exit_region, stop_at_target without targets.
+    Flags (isotropic, stop_at_exit, stop_at_target, log_growth) must be bools.
     """
     t_start = time.perf_counter()
     spec = _parse_simulate(
@@ -267,17 +328,42 @@ class _Spec:
         return self.w0.shape[0]
 
 
+# defaults of the Adam/AMSGrad settings: other values are rejected for other optimizers
+_ADAM_DEFAULTS = dict(beta1=0.0, beta2=0.999, eps=0.0)
+
+
 def _parse_model(landscape, landscape_params, optimizer, beta1, beta2, eps, data, noise, noise_scale):
+    if landscape_params is not None and not isinstance(landscape_params, Mapping):
+        raise ValueError(f"landscape_params: expected a dict of parameters, got {landscape_params!r}")
     if isinstance(landscape, Landscape):
         if landscape_params:
             raise ValueError("landscape_params: not allowed together with a Landscape instance")
         land = landscape
+    elif isinstance(landscape, str):
+        for key, value in (landscape_params or {}).items():
+            if (isinstance(value, (bool, np.bool_, str, bytes, complex, np.complexfloating))
+                    or not isinstance(value, (int, float, np.integer, np.floating))):
+                raise ValueError(f"landscape_params: {key!r} must be a number, got {value!r}")
+        try:
+            land = make_landscape(landscape, **(landscape_params or {}))
+        except (TypeError, ValueError, OverflowError) as exc:
+            msg = str(exc)
+            if msg.startswith("landscape:"):
+                raise ValueError(msg) from None
+            raise ValueError(f"landscape_params: {msg}") from None
     else:
-        land = make_landscape(landscape, **(landscape_params or {}))
+        raise ValueError(f"landscape: expected a name or a Landscape, got {landscape!r}")
     opt_name = optimizer if isinstance(optimizer, str) else None
+    adam = dict(beta1=beta1, beta2=beta2, eps=eps)
     if opt_name in ("adam", "amsgrad"):
+        for key, value in adam.items():
+            _float(key, value)
         opt = make_optimizer(opt_name, beta1=beta1, beta2=beta2, eps=eps)
     elif isinstance(optimizer, (str, Optimizer)):
+        for key, value in adam.items():
+            if isinstance(value, (bool, np.bool_)) or value != _ADAM_DEFAULTS[key]:
+                raise ValueError(f"{key}: only used by optimizer='adam' or 'amsgrad', got {value!r} "
+                                 f"with optimizer={optimizer!r}")
         opt = make_optimizer(optimizer)
     else:
         raise ValueError(f"optimizer: expected a name or an Optimizer, got {optimizer!r}")
@@ -300,11 +386,18 @@ def _parse_model(landscape, landscape_params, optimizer, beta1, beta2, eps, data
         scale = noise_scale
     else:
         scale = Constant(_float("noise_scale", noise_scale, nonneg=True))
+    if noise_law is None and (isinstance(noise_scale, NoiseScale) or scale.sigma != 1.0):
+        raise ValueError(f"noise_scale: has no effect without noise (noise=None), got {noise_scale!r}")
     return land, opt, exact, noise_law, scale
 
 
 def _parse_snapshots(snapshots, steps, w):
-    snap_steps = np.zeros(0, dtype=np.int64) if snapshots is None else np.asarray(snapshots).ravel()
+    try:
+        snap_steps = np.zeros(0, dtype=np.int64) if snapshots is None else np.asarray(snapshots).ravel()
+    except (TypeError, ValueError):
+        raise ValueError(f"snapshots: expected a sequence of steps, got {snapshots!r}") from None
+    if snap_steps.size and snap_steps.dtype.kind not in "iuf":
+        raise ValueError(f"snapshots: steps must be integers, got {snapshots!r}")
     if snap_steps.size:
         if not np.issubdtype(snap_steps.dtype, np.integer):
             if not np.all(np.isfinite(snap_steps)) or not np.all(snap_steps == np.round(snap_steps)):
@@ -331,20 +424,25 @@ def _parse_targets(targets, stop_at_target, n_runs, dim):
         targets = []
     if isinstance(targets, (Box, Ball)):
         targets = [targets]
+    if not isinstance(targets, (list, tuple)):
+        raise ValueError(f"targets: expected a list of Balls or Intervals, got {targets!r}")
+    if stop_at_target and not targets:
+        raise ValueError("stop_at_target: True needs targets")
     tc, tr = [], []
     for tgt in targets:
         if isinstance(tgt, Box):
-            lo, hi = tgt.arrays(dim)
+            lo, hi = tgt.arrays(dim, "targets")
             if dim != 1:
                 raise ValueError("targets: boxes are only allowed in 1-D (intervals); use Balls")
             tc.append((lo + hi) / 2); tr.append(float((hi - lo)[0] / 2))
         elif isinstance(tgt, Ball):
-            c, r = tgt.arrays(dim)
+            c, r = tgt.arrays(dim, "targets")
             tc.append(c); tr.append(r)
         else:
             raise ValueError(f"targets: expected Balls or Intervals, got {tgt!r}")
     if not tr:
         return None
+    _check_memory("targets", len(tr) * (dim + 1))
     tcenter = np.ascontiguousarray(np.array(tc, dtype=np.float64).reshape(len(tc), dim))
     return _driver.Targets(tcenter, np.array(tr, dtype=np.float64), bool(stop_at_target), n_runs)
 
@@ -352,7 +450,14 @@ def _parse_targets(targets, stop_at_target, n_runs, dim):
 def _parse_occupancy(occupancy_edges, burn_in, n_runs):
     if occupancy_edges is None:
         return None
-    occ_edges = np.asarray(occupancy_edges, dtype=np.float64).ravel()
+    try:
+        occ_edges = np.asarray(occupancy_edges)
+        if occ_edges.dtype.kind not in "iufO":
+            raise TypeError
+        occ_edges = occ_edges.astype(np.float64).ravel()
+    except (TypeError, ValueError):
+        raise ValueError(f"occupancy_edges: expected a sequence of numbers, got {occupancy_edges!r}") from None
+    _check_memory("occupancy_edges", n_runs * (occ_edges.size + 1))
     if occ_edges.size < 2 or not np.all(np.isfinite(occ_edges)) or np.any(np.diff(occ_edges) <= 0):
         raise ValueError("occupancy_edges: need >= 2 finite, strictly increasing edges")
     return _driver.Occupancy(occ_edges, burn_in, n_runs)
@@ -361,9 +466,10 @@ def _parse_occupancy(occupancy_edges, burn_in, n_runs):
 def _parse_hist(hist, burn_in, dim, n_threads):
     if hist is None:
         return None
-    hist_dim, lo, hi, nb, edges = _hist_spec(hist, dim)
+    hist_dim, lo, hi, nb = _hist_spec(hist, dim)
     n_bins = nb[0] * (nb[1] if hist_dim == 2 else 1)
-    _check_memory("hist", n_threads * n_bins)
+    _check_memory("hist", n_threads * (n_bins + 8) + sum(nb[:hist_dim]))
+    edges = [np.linspace(lo[k], hi[k], nb[k] + 1) for k in range(hist_dim)]
     return _driver.Histogram(hist_dim, lo, hi, nb, edges, burn_in, n_threads)
 
 
@@ -377,34 +483,45 @@ def _parse_simulate(landscape, *, lr, steps, w0, n_runs, landscape_params, data,
                                                       beta2, eps, data, noise, noise_scale)
     dim = land.dim
     lr = _float("lr", lr, positive=True)
-    steps = _int("steps", steps, 0)
+    steps = _int("steps", steps, 0, MAX_STEPS)
     batch_size = _int("batch_size", batch_size, 1)
+    if batch_size != 1 and not land.sampled:
+        raise ValueError(f"batch_size: landscape {land.name!r} is deterministic (no data to batch), "
+                         f"got {batch_size}")
     if clip is not None:
         _float("clip", clip, positive=True)
     max_abs = _float("max_abs", max_abs, positive=True)
-    seed = _int("seed", seed, 0)
-    stream_offset = _int("stream_offset", stream_offset, 0)
-    if seed >= 2 ** 64 or stream_offset >= 2 ** 64:
-        raise ValueError("seed: must be < 2**64")
-    n_threads = default_threads() if n_threads is None else _int("n_threads", n_threads, 1)
+    isotropic = _bool("isotropic", isotropic)
+    stop_at_exit = _bool("stop_at_exit", stop_at_exit)
+    stop_at_target = _bool("stop_at_target", stop_at_target)
+    log_growth = _bool("log_growth", log_growth)
+    seed = _int("seed", seed, 0, 2 ** 64 - 1)
+    stream_offset = _int("stream_offset", stream_offset, 0, 2 ** 64 - 1)
+    chunk_updates = _int("chunk_updates", chunk_updates, 1)
     burn_in = _int("burn_in", burn_in, 0)
-    w, n_runs = _initial_state(w0, n_runs, dim)
+    n_threads = default_threads() if n_threads is None else _int("n_threads", n_threads, 1)
+    w, n_runs = _initial_state(w0, n_runs, dim, opt.n_slots)
+    if stream_offset + n_runs > 2 ** 64:
+        raise ValueError(f"stream_offset: runs use streams stream_offset .. stream_offset + n_runs - 1, "
+                         f"which must be < 2**64; got stream_offset={stream_offset} with n_runs={n_runs}")
+    n_threads = _cap_threads(n_threads, n_runs)
     proj = _region("project", project, dim)
 
     records = [_parse_snapshots(snapshots, steps, w), _parse_trajectories(n_trajectories, thin, steps, w)]
     ex = _region("exit_region", exit_region, dim)
     if ex[0]:
-        records.append(_driver.ExitRegion(*ex, bool(stop_at_exit), n_runs, dim))
+        records.append(_driver.ExitRegion(*ex, stop_at_exit, n_runs, dim))
+    elif stop_at_exit:
+        raise ValueError("stop_at_exit: True needs an exit_region")
     records.append(_parse_targets(targets, stop_at_target, n_runs, dim))
     records.append(_parse_occupancy(occupancy_edges, burn_in, n_runs))
     records.append(_parse_hist(hist, burn_in, dim, n_threads))
     if log_growth:
         records.append(_driver.LogGrowth(n_runs))
     return _Spec(landscape=land, data=data, noise=noise_law, noise_scale=scale, optimizer=opt,
-                 exact=exact, isotropic=bool(isotropic), lr=lr, batch_size=batch_size, clip=clip,
+                 exact=exact, isotropic=isotropic, lr=lr, batch_size=batch_size, clip=clip,
                  max_abs=max_abs, project=proj, steps=steps, w0=w, seed=seed,
-                 stream_offset=stream_offset, n_threads=n_threads,
-                 chunk_updates=max(1, int(chunk_updates)),
+                 stream_offset=stream_offset, n_threads=n_threads, chunk_updates=chunk_updates,
                  records=[r for r in records if r is not None])
 
 
@@ -496,18 +613,33 @@ def _events_at_zero(w, records):
             if rec.kind == 1:
                 out = np.any((w < rec.a_array) | (w > rec.b_array), axis=1)
             else:
-                out = np.sum((w - rec.a_array) ** 2, axis=1) > rec.rad ** 2
+                out = ~_in_ball(w, rec.a_array, rec.rad)
             rec.step_array[out] = 0
             rec.state_array[out] = w[out]
         elif isinstance(rec, _driver.Targets):
             tcenter, trad, hit_step = rec.center_array, rec.rad_array, rec.step_array
             for k in range(len(trad)):
-                inside = (np.sum((w - tcenter[k]) ** 2, axis=1) <= trad[k] ** 2) & (hit_step < 0)
+                inside = _in_ball(w, tcenter[k], trad[k]) & (hit_step < 0)
                 hit_step[inside] = 0
                 rec.index_array[inside] = k
 
 
-def _check_memory(name, n_doubles, limit_bytes=4e9):
+def _in_ball(w, center, r):
+    """Rows of w (finite) within distance r of center, as the driver decides it: as squares for
+    1e-140 <= r <= 1e140, else comparing scaled distances (no overflow or underflow)."""
+    z = w - center
+    if 1e-140 <= r <= 1e140:
+        return np.sum(z ** 2, axis=1) <= r ** 2
+    with np.errstate(over="ignore", invalid="ignore"):
+        m = np.max(np.abs(z), axis=1)
+        safe = np.where(m > 0, m, 1.0)
+        d = safe * np.sqrt(np.sum((z / safe[:, None]) ** 2, axis=1))
+    return np.where(m > 0, d <= r, True) & np.isfinite(m)
+
+
+def _check_memory(name, n_doubles, what="record", limit_bytes=4e9):
     if n_doubles * 8 > limit_bytes:
-        raise ValueError(f"{name}: the record buffer would need {n_doubles * 8 / 1e9:.1f} GB; "
-                         "ask for fewer runs, snapshots or frames (thin)")
+        hint = ("ask for fewer runs" if what == "runs" else
+                "ask for fewer runs, snapshots, frames (thin), bins or edges")
+        raise ValueError(f"{name}: the {what} buffer would need {n_doubles * 8 / 1e9:.1f} GB "
+                         f"(limit {limit_bytes / 1e9:g} GB); {hint}")
