@@ -189,8 +189,11 @@ def test_parameter_validation():
 def test_stream_plan_keeps_the_published_blocks_at_the_defaults():
     """At the defaults every block sits where the book has always drawn it (so the glued numbers do not
     move): scenarios 1000(k+1), reducible 7000+100k, main 9000, 2-D 20000+1000k, exit curves 1e7(k+1),
-    the split 5e7."""
+    the split 5e7; the page's explorer above all of them."""
     S = ex.stream_plan(ex.PARAMS.validate())
+    top = max(s + n for name, (s, n) in S.blocks.items() if name != "explorer")
+    assert S["explorer"] == top
+    del S.blocks["explorer"]
     want = {**{f"scenario/{k}": 1000 * (k + 1) for k in range(4)}, "reducible/0": 7000, "reducible/1": 7100,
             "main": 9000, **{f"hump/{k}": 20000 + 1000 * k for k in range(5)},
             "exit/0.28": 10**7, "exit/0.5": 2 * 10**7, "exit/inf": 3 * 10**7, "split": 5 * 10**7}
