@@ -235,7 +235,10 @@ def run_chapter(chapter, output, parameters=None, *, timeout=DEFAULT_CELL_TIMEOU
     _engine.register()
     out_dir = os.path.dirname(os.path.abspath(output))
     os.makedirs(out_dir, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(suffix=".ipynb", dir=out_dir)
+    _remove_stale_partials(out_dir, chapter)
+    # a partial notebook is named so that it can never be taken for a finished one, and so that a
+    # later run can tell whether its writer is still alive
+    fd, tmp = tempfile.mkstemp(prefix=f".{chapter}.partial-{os.getpid()}-", suffix=".ipynb", dir=out_dir)
     os.close(fd)
     if cwd is None:
         cwd = str(src.parent) if src.parent == _checkout_book_dir() else os.getcwd()
@@ -243,6 +246,7 @@ def run_chapter(chapter, output, parameters=None, *, timeout=DEFAULT_CELL_TIMEOU
     log(f"[book] executing {chapter}" + (f" with {params}" if params else "")
         + f" (cell timeout {timeout:g} s)")
     sys.stdout.flush()
+    restore = _sigterm_as_interrupt()
     try:
         pm.execute_notebook(str(src), tmp, parameters=params, kernel_name="python3",
                             engine_name="sgdlab", execution_timeout=timeout, cwd=cwd,
@@ -251,11 +255,14 @@ def run_chapter(chapter, output, parameters=None, *, timeout=DEFAULT_CELL_TIMEOU
         cell_no, source = _failed_cell(tmp, exc)
         _unlink(tmp)
         raise ChapterFailed(chapter, cell_no, source, f"{exc.ename}: {exc.evalue}") from None
-    except BaseException as exc:  # kernel death, cell timeouts, Ctrl-C ...
+    except BaseException as exc:  # kernel death, cell timeouts, Ctrl-C, SIGTERM ...
+        cell_no, source = _running_cell(tmp)
         _unlink(tmp)
         if isinstance(exc, Exception):
-            raise ChapterFailed(chapter, None, "", f"{type(exc).__name__}: {exc}") from exc
+            raise ChapterFailed(chapter, cell_no, source, f"{type(exc).__name__}: {exc}") from exc
         raise
+    finally:
+        restore()
     nb = nbformat.read(tmp, as_version=4)
     for cell in nb.cells:
         tags = cell.get("metadata", {}).get("tags", [])
@@ -291,21 +298,77 @@ def _unlink(path):
         os.unlink(path)
 
 
-def _failed_cell(path, exc):
-    """(number among code cells, source) of the cell that raised in a partially executed notebook."""
-    cell_no, source = exc.exec_count, ""
+def _source_code_cells(path):
+    """The code cells of a (partially) executed notebook as the chapter's source has them: papermill's
+    injected-parameters cell is not counted, so cell numbers match the notebook a user edits."""
+    with open(path, encoding="utf-8") as fh:
+        nb = json.load(fh)
+    return [c for c in nb["cells"] if c["cell_type"] == "code"
+            and "injected-parameters" not in c.get("metadata", {}).get("tags", [])]
+
+
+def _cell_where(path, hit):
+    """(number among the source's code cells, source) of the first cell for which hit(cell) holds."""
     try:
-        with open(path, encoding="utf-8") as fh:
-            nb = json.load(fh)
-        code = [c for c in nb["cells"] if c["cell_type"] == "code"]
-        for i, cell in enumerate(code):
-            if any(o.get("output_type") == "error" for o in cell.get("outputs", [])):
+        for i, cell in enumerate(_source_code_cells(path)):
+            if hit(cell):
                 src = cell["source"]
-                cell_no, source = i + 1, "".join(src) if isinstance(src, list) else src
-                break
+                return i + 1, "".join(src) if isinstance(src, list) else src
     except (OSError, ValueError, KeyError):  # the message is still useful without the source
         pass
-    return cell_no, source
+    return None, ""
+
+
+def _failed_cell(path, exc):
+    """(number among code cells, source) of the cell that raised in a partially executed notebook."""
+    cell_no, source = _cell_where(path, lambda c: any(o.get("output_type") == "error"
+                                                      for o in c.get("outputs", [])))
+    return (cell_no or exc.exec_count), source
+
+
+def _running_cell(path):
+    """(number, source) of the cell that was running when the kernel died or the run was stopped: the
+    last cell that papermill started (it marks every started cell completed when it gives up)."""
+    try:
+        cells = _source_code_cells(path)
+    except (OSError, ValueError, KeyError):
+        return None, ""
+    started = [i for i, c in enumerate(cells) if c.get("metadata", {}).get("papermill", {}).get("start_time")]
+    if not started:
+        return None, ""
+    src = cells[started[-1]]["source"]
+    return started[-1] + 1, "".join(src) if isinstance(src, list) else src
+
+
+def _remove_stale_partials(out_dir, chapter):
+    """Partial notebooks left by runs that were killed (SIGKILL, a lost machine): removed at the next
+    run of the same chapter, unless their writer is still running."""
+    import glob
+    import os
+    for path in glob.glob(os.path.join(out_dir, f".{glob.escape(chapter)}.partial-*.ipynb")):
+        try:
+            pid = int(os.path.basename(path).split(".partial-")[1].split("-")[0])
+            os.kill(pid, 0)
+            continue            # still running (another make, another terminal)
+        except (ValueError, IndexError, ProcessLookupError):
+            pass
+        except PermissionError:
+            continue
+        _unlink(path)
+
+
+def _sigterm_as_interrupt():
+    """SIGTERM (e.g. `timeout`'s) raises KeyboardInterrupt in the main thread, so the partial notebook is
+    removed and the kernel shut down; returns a function that restores the previous handler."""
+    import signal
+    import threading
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+
+    def handler(signum, frame):
+        raise KeyboardInterrupt(f"stopped by signal {signum}")
+    previous = signal.signal(signal.SIGTERM, handler)
+    return lambda: signal.signal(signal.SIGTERM, previous)
 
 
 def _parse_cli_parameters(pairs, yamls):
