@@ -1,5 +1,6 @@
-"""Helpers for the book's chapters: glued results, parameter checks, agreement tables, scrubbers,
-and the chapter runner (`python -m sgdlab.book run CHAPTER -p NAME VALUE ...`, at the end).
+"""The book's pipeline side: glued results, parameter checks, and the chapter runner
+(`python -m sgdlab.book run CHAPTER -p NAME VALUE ...`, at the end). What chapters use on the page
+(agreement tables, scrubbers, number formatting, glue) is the kit, `sgdlab.chapters._kit`.
 
 Every chapter stores its key numbers with myst-nb's `glue(name, value, display=False)` as plain
 Python numbers, strings, or lists/dicts of them; `read_glue` reads them back from an executed
@@ -64,59 +65,6 @@ def check_parameter_names(path, given):
         raise ValueError(f"unknown parameter(s) {', '.join(map(repr, unknown))} for {path}; "
                          f"the chapter's parameters are: {', '.join(sorted(known))}")
 
-
-def agreement_table(rows):
-    """A pandas DataFrame from rows {"check", "theory", "simulation", "tolerance", "passed", ...}
-    with the pass/fail column rendered as 'pass'/'FAIL'. The verdicts are computed by the caller."""
-    import pandas as pd
-    df = pd.DataFrame(rows)
-    if "passed" in df:
-        df["passed"] = df["passed"].map(lambda ok: "pass" if bool(ok) else "FAIL")
-    return df
-
-
-def all_passed(rows):
-    return all(bool(r["passed"]) for r in rows)
-
-
-def scrubber(fig, update, frames, interval=200):
-    """Kernel-free frame scrubber: matplotlib animation rendered with `to_jshtml` (works offline).
-
-    update(i) redraws frame i on `fig`. Returns an IPython HTML object; closes the figure.
-    """
-    import matplotlib.pyplot as plt
-    from IPython.display import HTML
-    from matplotlib.animation import FuncAnimation
-    anim = FuncAnimation(fig, update, frames=frames, interval=interval)
-    html = anim.to_jshtml(default_mode="once")
-    plt.close(fig)
-    return HTML(html)
-
-
-def plain(value):
-    """Convert numpy scalars/arrays (recursively in lists/dicts) to plain Python for `glue`."""
-    import numpy as np
-    if isinstance(value, dict):
-        return {str(k): plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [plain(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return [plain(v) for v in value.tolist()]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return str(value)
-    return value
-
-
-# ------------------------------------------------------------------------------ running a chapter
-#
-#     python -m sgdlab.book list
-#     python -m sgdlab.book help CHAPTER
-#     python -m sgdlab.book run CHAPTER [-p NAME VALUE ...] [-y YAML] [-o OUT] [--timeout S]
-#
-# The runner behind `make chapter`; it works the same outside make, from a checkout or from an
-# installed wheel (which carries the chapter notebooks as package data, sgdlab/_notebooks/).
 
 DEFAULT_CELL_TIMEOUT = 900
 

@@ -57,6 +57,8 @@ def minibook(tmp_path_factory):
     shutil.copy(os.path.join(ROOT, "_config.yml"), root / "_config.yml")
     shutil.copy(os.path.join(ROOT, "book", "references.bib"), root / "book" / "references.bib")
     shutil.copy(os.path.join(ROOT, "book", "references.md"), root / "book" / "references.md")
+    (root / "book" / "_static").mkdir()
+    shutil.copy(os.path.join(ROOT, "book", "_static", "sgdlab.css"), root / "book" / "_static" / "sgdlab.css")
     (root / "book" / "intro.md").write_text("# Mini book\n\nAn introduction {cite:p}`ziyin2021sgd`.\n")
     (root / "_toc.yml").write_text(
         "format: jb-book\nroot: book/intro\nparts:\n  - caption: Chapters\n    chapters:\n"
@@ -100,10 +102,15 @@ def test_injected_parameters_cell_is_hidden(built):
     assert injected and "hide-input" in injected[0]["metadata"]["tags"]
 
 
-def test_html_has_figure_and_widget_state(built):
+def test_html_has_figure_and_no_frozen_widgets(built):
+    """The figure is on the page; the ipywidgets state is not (frozen controls do nothing without a
+    kernel, and their manager would come from a CDN): stage_site strips it, the notebook keeps it."""
     html = (built / "_build" / "jb" / "_build" / "html" / "book" / "mini.html").read_text()
     assert '<img alt=' in html and "_images/" in html
-    assert "application/vnd.jupyter.widget-state+json" in html
+    assert "application/vnd.jupyter.widget-state+json" not in html
+    assert "embed-amd.js" not in html and "require.min.js" not in html
+    executed = (built / "_build" / "executed" / "mini.ipynb").read_text()
+    assert "application/vnd.jupyter.widget-state+json" in executed
 
 
 def test_unknown_parameter_name_fails_clearly(minibook, tmp_path):
