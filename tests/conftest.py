@@ -1,20 +1,11 @@
 import numpy as np
 import pytest
 
-# Statistical tests in this suite use fixed seeds and two-sided tolerances of Z_TOL standard errors:
-# P(|N(0,1)| > 4.5) = 6.8e-6, so a correct implementation fails a given check less than once in
-# 1e5 runs (and the whole suite, with < 10 such checks per file, well under once in 1e4).
-Z_TOL = 4.5
-P_MIN = 1e-5      # p-value floor for two-sample tests (KS): false failure rate 1e-5 per check
+# The statistical tolerance policy lives in tests/tolerances.py (a module name of its own: tests/book
+# has a conftest too, so "from conftest import ..." would be ambiguous).
+from tolerances import P_MIN, Z_TOL, zscore_means  # noqa: F401
 
 
 @pytest.fixture
 def rng():
     return np.random.default_rng(12345)
-
-
-def zscore_means(x, y):
-    """z statistic of the difference of two sample means (independent samples)."""
-    x, y = np.asarray(x, float), np.asarray(y, float)
-    se = np.sqrt(x.var(ddof=1) / x.size + y.var(ddof=1) / y.size)
-    return (x.mean() - y.mean()) / se

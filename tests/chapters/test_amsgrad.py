@@ -13,7 +13,7 @@ import sgdlab
 from sgdlab.chapters.amsgrad import experiments as ex
 from sgdlab.chapters.amsgrad import theory as th
 from sgdlab import quadratic as q
-from conftest import Z_TOL
+from tolerances import Z_TOL
 
 
 # ------------------------------------------------------------------ theory against the paper's numbers

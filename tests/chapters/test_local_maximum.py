@@ -23,7 +23,7 @@ from sgdlab.book import notebook_parameters
 from sgdlab.chapters._kit import agreement_html
 from pathlib import Path
 
-from conftest import Z_TOL
+from tolerances import Z_TOL
 
 
 # ------------------------------------------------------------------ theory: numbers from the paper/spec

@@ -19,7 +19,7 @@ import sgdlab
 from sgdlab.chapters.sharp_minima import experiments as ex
 from sgdlab.chapters.sharp_minima import theory as th
 
-from conftest import Z_TOL
+from tolerances import Z_TOL
 
 from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]

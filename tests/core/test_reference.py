@@ -5,7 +5,7 @@ from scipy import stats
 
 import sgdlab
 from sgdlab.reference import simulate_reference
-from conftest import P_MIN, Z_TOL, zscore_means
+from tolerances import P_MIN, Z_TOL, zscore_means
 
 # ---------------------------------------------------------------- deterministic: exactly equal
 GD_CASES = [

@@ -6,7 +6,7 @@ import pytest
 from scipy import stats
 
 from sgdlab._random import sample_raw
-from conftest import P_MIN, Z_TOL
+from tolerances import P_MIN, Z_TOL
 
 N = 400_000
 

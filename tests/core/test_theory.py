@@ -6,7 +6,7 @@ import pytest
 
 import sgdlab
 from sgdlab import quadratic as q
-from conftest import Z_TOL
+from tolerances import Z_TOL
 
 
 def test_prop1_fraction_nonzero_is_two_to_minus_t():
