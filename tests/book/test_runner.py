@@ -177,7 +177,7 @@ def test_runner_executes_and_prints_the_glued_results(tmp_path):
     glued = B.run_chapter("tiny", tmp_path / "out.ipynb", {"x": 3}, timeout=120, notebook=path,
                           cwd=tmp_path, log=lines.append)
     assert glued == {"twice": 6} and "  twice = 6" in lines
-    with pytest.raises(B.ChapterFailed, match="code cell 5.*x too large"):
+    with pytest.raises(B.ChapterFailed, match="code cell 4.*x too large"):
         B.run_chapter("tiny", tmp_path / "bad.ipynb", {"x": 30}, timeout=120, notebook=path, cwd=tmp_path,
                       log=lines.append)
     assert not (tmp_path / "bad.ipynb").exists()

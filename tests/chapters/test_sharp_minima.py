@@ -284,7 +284,7 @@ def test_stream_plan_blocks_disjoint_at_the_largest_sizes():
     P = ex.PARAMS.validate(n_runs=10**6, steps=2000, seed=2**63)
     S = ex.stream_plan(P)
     assert S.overlaps() == []
-    assert set(S.blocks) == {"fig3", "sweep", "transverse"}
+    assert set(S.blocks) == {"fig3", "sweep", "transverse", "explorer"}  # + the page's explorer
     assert S.blocks["fig3"][1] == 10**6 and S.blocks["sweep"][1] == ex.N_SWEEP_MAX
     # at the defaults the Fig. 3 runs keep their streams 32.. (transverse at 0)
     S0 = ex.stream_plan(ex.PARAMS.validate())
