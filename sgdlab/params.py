@@ -1,4 +1,4 @@
-"""Checks of chapter parameters shared by the experiment modules.
+"""Checks of parameters and arguments shared by the chapter modules.
 
 Papermill's `-p name value` may hand a notebook its values as strings; these helpers accept the
 text forms and raise a `ValueError` that names the parameter otherwise.
@@ -8,7 +8,7 @@ import math
 
 import numpy as np
 
-__all__ = ["is_int", "number", "integer", "maybe_list"]
+__all__ = ["is_int", "number", "number_in", "finite_array", "integer", "maybe_list"]
 
 
 def is_int(v):
@@ -28,6 +28,33 @@ def number(name, v, positive=False):
     if positive and v <= 0:
         raise ValueError(f"{name}: must be > 0, got {v!r}")
     return float(v)
+
+
+def number_in(name, v, lo=None, hi=None, *, lo_open=False, hi_open=False, why=""):
+    """A finite float in [lo, hi] (an end is excluded with `lo_open`/`hi_open`, None: no bound); numeric
+    text is accepted. `why`, the reason for the bounds, is added to the error message."""
+    v = number(name, v)
+    if ((lo is not None and (v < lo or (lo_open and v == lo)))
+            or (hi is not None and (v > hi or (hi_open and v == hi)))):
+        left = "(-inf" if lo is None else f"{'(' if lo_open else '['}{lo:g}"
+        right = "inf)" if hi is None else f"{hi:g}{')' if hi_open else ']'}"
+        why = f" ({why})" if why else ""
+        raise ValueError(f"{name}: must be in {left}, {right}{why}, got {v!r}")
+    return v
+
+
+def finite_array(name, v, positive=False):
+    """`v` as a float array (a scalar gives a 0-d array), every entry finite (and > 0 if `positive`)."""
+    try:
+        arr = np.asarray(v, dtype=float)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name}: must be a number or an array of numbers, got {v!r}") from None
+    bad = ~np.isfinite(arr) | (arr <= 0) if positive else ~np.isfinite(arr)
+    if np.any(bad):
+        must = "finite and > 0" if positive else "finite"
+        what = "must be" if arr.ndim == 0 else "every entry must be"
+        raise ValueError(f"{name}: {what} {must}, got {float(arr[bad].ravel()[0])!r}")
+    return arr
 
 
 def integer(name, v, lo, hi=None):

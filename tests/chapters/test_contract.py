@@ -29,9 +29,7 @@ _GAPS = {
     "offsets": {"local_maximum": "paradox()/stationary_additive() default stream_offset=10**7, 2*10**7",
                 "gibbs": "evolution() default stream_offset=9_000_000",
                 "heavy_tails": "a default stream_base=5*10**7"},
-    "checkers": {"local_maximum": "theory._check_t/_check_pos", "saddle_escape": "theory._check_a/_check_lr_open, "
-                 "experiments._check_float_range", "sharp_minima": "theory.check_a/check_lr",
-                 "amsgrad": "private checkers in theory/experiments", "sticking": "web._pos"},
+    "checkers": {"local_maximum": "theory._check_t/_check_pos", "sticking": "web._pos"},
 }
 
 

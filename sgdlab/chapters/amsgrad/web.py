@@ -50,8 +50,8 @@ def _t_grid(steps, n=48):
     return np.unique(np.r_[0, np.round(np.geomspace(1, steps, n))].astype(np.int64))
 
 
-def _pos(x, floor=1e-300):
-    """Values for a log axis: non-positive values become NaN (not drawn)."""
+def _log_axis(x, floor=1e-300):
+    """Values for a log axis: values <= floor (zero, negative or below 1e-300) become NaN (not drawn)."""
     x = np.asarray(x, float)
     return np.where(x > floor, x, np.nan)
 
@@ -116,11 +116,11 @@ def build_explorer(P, stream_offset, small=False):
                 absw = np.abs(res.snapshots)
                 m = absw.mean(axis=0)
                 se = absw.std(axis=0, ddof=1) / np.sqrt(runs)
-                ex.add((i, j), key, t=np.maximum(res.snapshot_steps, 0.8), m=_pos(m),
-                       lo=_pos(np.maximum(m - 2 * se, m * 1e-3)), hi=_pos(m + 2 * se))
+                ex.add((i, j), key, t=np.maximum(res.snapshot_steps, 0.8), m=_log_axis(m),
+                       lo=_log_axis(np.maximum(m - 2 * se, m * 1e-3)), hi=_log_axis(m + 2 * se))
                 out[key] = res
             gm, gx, gerr = gd_cache[j]
-            ex.add((i, j), "gd", t=np.maximum(t, 0.8), m=_pos(gm), exact=_pos(gx))
+            ex.add((i, j), "gd", t=np.maximum(t, 0.8), m=_log_axis(gm), exact=_log_axis(gx))
             ok_gd = gerr < 1e-9
             vh = out["amsgrad"].opt_state["vhat"]
             v_adam = out["adam"].opt_state["v"]

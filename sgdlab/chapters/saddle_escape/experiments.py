@@ -37,6 +37,12 @@ def validate_lrs(lrs, name="lrs"):
 
 DEFAULT_LRS = [round(0.01 * k, 2) for k in range(1, 100)]
 
+# Two-point runs from w0 = 1 keep |ln|w_t|| <= `theory.log_growth_bound`; holding that below LOG_W_MAX keeps
+# w_t inside the double range (|ln| < 700), so the core never flags a spurious divergence/underflow.
+LOG_W_MAX = 650
+TOO_MANY_STEPS = ("steps: {steps} steps would take |w_t| beyond the double range (|ln w_t| up to {worst:.0f}); "
+                  "use fewer steps or keep lrs away from 1")
+
 
 def _extra(v):
     """Cross-parameter checks: lrs increasing (>= 3 points), a_values distinct, the double range, the budget."""
@@ -44,7 +50,9 @@ def _extra(v):
     av = [float(x) for x in v["a_values"]]
     if len(set(av)) != len(av):
         raise ValueError(f"a_values: values must be distinct, got {v['a_values']!r}")
-    _check_float_range(min(av + [v["a"]]), lrs, v["steps"], "steps")
+    worst = th.log_growth_bound(min(av + [v["a"]]), lrs, v["steps"])
+    if worst > LOG_W_MAX:
+        raise ValueError(TOO_MANY_STEPS.format(steps=v["steps"], worst=worst))
     if len(lrs) * (len(av) + 1) * v["n_runs"] * v["steps"] > 3e9:
         raise ValueError("n_runs: n_runs * steps * len(lrs) * (len(a_values) + 1) exceeds 3e9 updates")
     return dict(a_values=av, lrs=lrs)
@@ -89,16 +97,6 @@ def stream_plan(P):
     from . import web   # the page's kernel-free explorer: its own block, after all others
     S.take("explorer", web.n_streams(P))
     return S
-
-
-def _check_float_range(a, lrs, steps, name):
-    # With w0 = 1 the two-point run satisfies |ln|w_t|| <= t max(|ln|1-lr||, ln|1-lr(a-1)|); keep it
-    # inside the double range (|ln| < 700) so the core never flags a spurious divergence/underflow.
-    lrs = np.asarray(lrs, float)
-    worst = steps * np.max(np.maximum(np.abs(np.log(np.abs(1 - lrs))), np.log(1 + lrs * (1 - a))))
-    if worst > 650:
-        raise ValueError(f"{name}: {steps} steps would take |w_t| beyond the double range "
-                         f"(|ln w_t| up to {worst:.0f}); use fewer steps or keep lrs away from 1")
 
 
 def make_data(a, law="two-point", batch_size=1):
@@ -160,7 +158,9 @@ def escape_rate_curve(a, lrs, *, n_runs=2000, steps=50, seed=0, law="two-point",
     steps = _integer("steps", steps, 1)
     data, B, desc = make_data(a, law, batch_size)
     if law == "two-point":
-        _check_float_range(a, lrs, steps, "steps")
+        worst = th.log_growth_bound(a, lrs, steps)
+        if worst > LOG_W_MAX:
+            raise ValueError(TOO_MANY_STEPS.format(steps=steps, worst=worst))
     n = len(lrs)
     gamma, se = np.full(n, np.nan), np.full(n, np.nan)
     ndiv = np.zeros(n, dtype=int)

@@ -21,10 +21,11 @@ import numpy as np
 from scipy import optimize, special, stats
 
 from sgdlab import quadratic
+from sgdlab.params import finite_array
 
 __all__ = [
     "mu", "optimal_lr", "optimal_rate", "max_abs_a_for_rate", "gd_rate",
-    "log_step_sd", "estimator_se", "numerical_optimum", "numerical_max_abs_a",
+    "log_step_sd", "log_growth_bound", "estimator_se", "numerical_optimum", "numerical_max_abs_a",
     "mu_batch", "gaussian_batch_law", "mu_gaussian_series", "mu_gaussian_quadrature",
     "bonferroni_z", "argmax_tolerances",
 ]
@@ -37,29 +38,22 @@ max_abs_a_for_rate = quadratic.max_abs_a_for_rate
 gd_rate = quadratic.gd_rate
 
 
-def _check_a(a):
-    a = np.asarray(a, dtype=float)
-    if np.any(~np.isfinite(a)):
-        raise ValueError("a: must be finite")
-    return a
-
-
-def _check_lr_open(lr, name="lr"):
-    lr = np.asarray(lr, dtype=float)
-    if np.any(~np.isfinite(lr)) or np.any(lr <= 0):
-        raise ValueError(f"{name}: must be finite and > 0")
-    return lr
-
-
 def log_step_sd(a, lr):
     """Standard deviation of ln|1 - lr x| for x in {1, a - 1} w.p. 1/2: |ln|1-lr| - ln|1-lr(a-1)|| / 2.
 
     (A two-point variable with values u, v has sd |u - v| / 2.) inf where a factor vanishes.
     """
-    a = _check_a(a)
-    lr = _check_lr_open(lr)
+    a = finite_array("a", a)
+    lr = finite_array("lr", lr, positive=True)
     with np.errstate(divide="ignore", invalid="ignore"):
         return 0.5 * np.abs(np.log(np.abs(1 - lr)) - np.log(np.abs(1 - lr * (a - 1))))
+
+
+def log_growth_bound(a, lrs, steps):
+    """Largest |ln|w_t / w_0|| that `steps` two-point steps can reach at any lr in `lrs` (a <= 1):
+    steps * max over lrs of max(|ln|1 - lr||, ln(1 + lr(1 - a))), the larger log factor of one step."""
+    lrs = np.asarray(lrs, float)
+    return steps * np.max(np.maximum(np.abs(np.log(np.abs(1 - lrs))), np.log(1 + lrs * (1 - a))))
 
 
 def estimator_se(a, lr, n_runs, t):
@@ -82,7 +76,7 @@ def numerical_optimum(a, lr_max=1.0, law=None):
     A dense grid locates the maximum, then a bounded scalar search refines it (xatol 1e-12). `law`
     is a callable lr -> mu (default: the two-point mu at `a`). Independent of the closed forms.
     """
-    a = float(_check_a(a))
+    a = float(finite_array("a", a))
     if not np.isfinite(lr_max) or lr_max <= 0:
         raise ValueError("lr_max: must be finite and > 0")
     f = law if law is not None else (lambda lr: float(quadratic.mu(a, lr)))
@@ -119,8 +113,8 @@ def mu_batch(a, lr, batch_size):
 
     xbar = (k + (B - k)(a - 1)) / B with k ~ Bin(B, 1/2). Vectorised over lr.
     """
-    a = float(_check_a(a))
-    lr = _check_lr_open(lr)
+    a = float(finite_array("a", a))
+    lr = finite_array("lr", lr, positive=True)
     B = int(batch_size)
     if B < 1 or B != batch_size:
         raise ValueError("batch_size: must be an integer >= 1")
@@ -134,7 +128,7 @@ def mu_batch(a, lr, batch_size):
 
 def gaussian_batch_law(a, batch_size=1):
     """(mean, std) of the Gaussian law matching the batch-B two-point mean: N(a/2, (2-a)^2 / (4B))."""
-    a = float(_check_a(a))
+    a = float(finite_array("a", a))
     if batch_size < 1:
         raise ValueError("batch_size: must be >= 1")
     return a / 2, (2 - a) / (2 * np.sqrt(batch_size))
@@ -159,7 +153,7 @@ def mu_gaussian_series(mean, std, lr):
         raise ValueError("mean: must be finite")
     if not np.isfinite(std) or std <= 0:
         raise ValueError("std: must be finite and > 0")
-    lr = _check_lr_open(lr)
+    lr = finite_array("lr", lr, positive=True)
     out = np.array([_mu_gaussian_series_one(float(mean), float(std), float(x)) for x in lr.ravel()])
     return out.reshape(lr.shape) if lr.ndim else float(out[0])
 
@@ -167,7 +161,7 @@ def mu_gaussian_series(mean, std, lr):
 def mu_gaussian_quadrature(mean, std, lr):
     """`quadratic.mu_gaussian` over an array of lr. scipy's quad may emit an IntegrationWarning at the
     log pole although the value agrees with the series to ~1e-11 (see tests): silenced here."""
-    lr = _check_lr_open(lr)
+    lr = finite_array("lr", lr, positive=True)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         out = np.array([quadratic.mu_gaussian(mean, std, float(x)) for x in lr.ravel()])

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 import sgdlab
+from sgdlab.params import number_in
 from sgdlab.simulate import DivergenceWarning
 from sgdlab.chapters._kit import Param, Params, Rows, Streams, fmt
 from sgdlab.chapters.sharp_minima import theory as th
@@ -50,7 +51,7 @@ def _check(P):
 
 PARAMS = Params(
     Param("a", 0.5, "float", "asymmetry of Eq. 10; a ≤ 1 keeps the sharp minima inside the box |wᵢ| ≤ 1",
-          lo=0.0, hi=1.0, lo_open=True),
+          **th.A_RANGE),
     Param("lr", 0.05, "float", "learning rate λ (Fig. 3: 0.05)", lo=0.0, hi=1.0, lo_open=True, hi_open=True,
           why="the proof and the figures concern small learning rates"),
     Param("b", None, "any", "noise strength b > 0; None means the proof's b = 1/λ − 6", optional=True),
@@ -153,7 +154,7 @@ def lr_sweep(a, lrs, n_runs, steps, seed, b=None, stream_offset=0):
     """Fractions of runs ending at sharp / flat / other minima for each lr (b = 1/lr - 6 unless given),
     all runs starting from the same initial points and drawing from the same streams (stream_offset, ...)
     at every lr. Also the fraction still near the line w2 = 0, and n_diverged over the whole sweep."""
-    a = th.check_a(a)
+    a = number_in("a", a, **th.A_RANGE)
     w0 = initial_points(n_runs, seed)
     out = {"lr": [], "b": [], "sharp": [], "flat": [], "other": [], "diverged": [], "w2_small": []}
     n_div = 0
@@ -183,7 +184,7 @@ def transverse_exponent(a, lrs, n_runs=64, steps=20000, burn_in=2000, thin=1, se
     per-run time averages after burn_in (independent runs, so SE = sd / sqrt(n_runs)).
     Lambda > 0: the line repels w2 and runs leave for the sharp minima; Lambda < 0: it traps them.
     """
-    a = th.check_a(a)
+    a = number_in("a", a, **th.A_RANGE)
     rng = np.random.default_rng([int(seed), 7])
     w0 = np.column_stack([rng.uniform(-1, 1, n_runs), np.zeros(n_runs)])
     lam, se, n_div = [], [], 0

@@ -15,39 +15,29 @@ import math
 
 import numpy as np
 
-from sgdlab.params import number
+from sgdlab.params import number, number_in
 
 __all__ = ["expected_loss", "grad", "hessian", "critical_points", "minima", "sharpness",
            "paper_sharpness", "proof_r", "proof_r_bruteforce", "proof_mu", "proof_mu_printed",
            "lr_bound", "lr_bound_numeric", "LR_BOUND_PAPER", "printed_bound_numeric",
-           "sharp_exponent", "proof_tail_bound", "check_a", "check_lr", "default_b", "best_b_numeric",
+           "sharp_exponent", "proof_tail_bound", "A_RANGE", "default_b", "best_b_numeric",
            "flat_factors"]
 
 #: the value printed in Eq. 93, (1 + sqrt 6) / 20
 LR_BOUND_PAPER = (1.0 + math.sqrt(6.0)) / 20.0
 
 
-def check_a(a):
-    """a must be a finite number in (0, 1].
-
-    a > 0 makes (0, +-sqrt((1+a)/2)) the sharper minima; a <= 1 keeps them inside the box |w_i| <= 1 that
-    Prop. 4 imposes (for a > 1 they lie outside it and the projected iterates stop on the edge w2 = +-1;
-    for a >= 2 the points (+-1/sqrt 2, 0) are not even minima).
-    """
-    a = number("a", a)
-    if not 0.0 < a <= 1.0:
-        raise ValueError(f"a: must lie in (0, 1] (a > 0 makes (0, +-sqrt((1+a)/2)) the sharper minima; for "
-                         f"a > 1 they lie outside the box |w_i| <= 1 of Prop. 4), got {a!r}")
-    return a
-
-
-def check_lr(lr):
-    return number("lr", lr, positive=True)
+#: The range of a, a finite number in (0, 1] (`sgdlab.params.number_in` arguments): a > 0 makes
+#: (0, +-sqrt((1+a)/2)) the sharper minima; a <= 1 keeps them inside the box |w_i| <= 1 that Prop. 4 imposes
+#: (for a > 1 they lie outside it and the projected iterates stop on the edge w2 = +-1; for a >= 2 the
+#: points (+-1/sqrt 2, 0) are not even minima).
+A_RANGE = dict(lo=0.0, hi=1.0, lo_open=True, why="a > 0 makes (0, +-sqrt((1+a)/2)) the sharper minima; for "
+               "a > 1 they lie outside the box |w_i| <= 1 of Prop. 4")
 
 
 def default_b(lr):
     """The proof's choice b = 1/lr - 6 (Eq. 91); positive only for lr < 1/6."""
-    return 1.0 / check_lr(lr) - 6.0
+    return 1.0 / number("lr", lr, positive=True) - 6.0
 
 
 def expected_loss(w1, w2, a):
@@ -82,7 +72,7 @@ def critical_points(a):
     (saddles: det H = -2 (2+3a)(2-a) < 0).
     Returns a list of dicts with name, kind, w (tuple), loss, hessian, eigenvalues, trace.
     """
-    a = check_a(a)
+    a = number_in("a", a, **A_RANGE)
     pts = [("origin", "maximum", (0.0, 0.0))]
     r_flat = 1 / math.sqrt(2)
     r_sharp = math.sqrt((1 + a) / 2)
@@ -101,7 +91,7 @@ def critical_points(a):
 
 def minima(a):
     """{'flat': array (2, 2), 'sharp': array (2, 2)}: the two minima of each kind, one per row."""
-    a = check_a(a)
+    a = number_in("a", a, **A_RANGE)
     r_flat, r_sharp = 1 / math.sqrt(2), math.sqrt((1 + a) / 2)
     return {"flat": np.array([[r_flat, 0.0], [-r_flat, 0.0]]),
             "sharp": np.array([[0.0, r_sharp], [0.0, -r_sharp]])}
@@ -109,13 +99,13 @@ def minima(a):
 
 def sharpness(a):
     """Definition 3: full Hessian traces, flat 8 - 2a, sharp 8 + 10a."""
-    a = check_a(a)
+    a = number_in("a", a, **A_RANGE)
     return {"flat": 8.0 - 2.0 * a, "sharp": 8.0 + 10.0 * a}
 
 
 def paper_sharpness(a):
     """The values printed in Eq. 12: 4 (flat) and 4 + 4a (sharp) -- one diagonal entry each."""
-    a = check_a(a)
+    a = number_in("a", a, **A_RANGE)
     return {"flat": 4.0, "sharp": 4.0 + 4.0 * a}
 
 
@@ -127,7 +117,7 @@ def proof_r(lr, b=None):
     Uses 0 <= 4 lr w1^2 + 12 lr w2^2 <= 16 lr; the factor is affine in that quantity, so its modulus
     is largest at an end point. b defaults to the proof's 1/lr - 6.
     """
-    lr = check_lr(lr)
+    lr = number("lr", lr, positive=True)
     b = default_b(lr) if b is None else float(b)
     c_plus, c_minus = 1 + lr * (2 - b), 1 + lr * (2 + b)
     return (max(abs(c_plus), abs(c_plus - 16 * lr)), max(abs(c_minus), abs(c_minus - 16 * lr)))
@@ -136,7 +126,7 @@ def proof_r(lr, b=None):
 def proof_r_bruteforce(lr, b=None, n=401):
     """Eq. 89 by brute force: max over an n x n grid of the box (end points included) of
     |1 + lr (2 - x b) - 4 lr w1^2 - 12 lr w2^2|, for x = +1 and x = -1."""
-    lr = check_lr(lr)
+    lr = number("lr", lr, positive=True)
     b = default_b(lr) if b is None else float(b)
     g = np.linspace(-1, 1, n)
     w1, w2 = np.meshgrid(g, g)
@@ -153,7 +143,7 @@ def proof_mu(lr, b=None):
 
 def proof_mu_printed(lr):
     """Eq. 92 as printed: 1/2 ln[8 lr max(|1-2lr|, |1-10lr|)] (the factor 2 of r(-1) is lost)."""
-    lr = check_lr(lr)
+    lr = number("lr", lr, positive=True)
     return 0.5 * math.log(8 * lr * max(abs(1 - 2 * lr), abs(1 - 10 * lr)))
 
 
@@ -201,8 +191,8 @@ def proof_tail_bound(lr, steps, eps, b=None):
 def sharp_exponent(lr, a, b=None):
     """Lyapunov exponent of w1 at a sharp minimum (w1 = 0, w2^2 = (1+a)/2):
     1/2 ln|(1 - 4lr - 6lr a - lr b)(1 - 4lr - 6lr a + lr b)|. Negative: the sharp minima attract w1."""
-    lr = check_lr(lr)
-    a = check_a(a)
+    lr = number("lr", lr, positive=True)
+    a = number_in("a", a, **A_RANGE)
     b = default_b(lr) if b is None else float(b)
     c = 1 - 4 * lr - 6 * lr * a
     return 0.5 * math.log(abs((c - lr * b) * (c + lr * b)))
@@ -214,7 +204,7 @@ def best_b_numeric(lr, b_max=None):
     b = 1/lr - 6 (for lr < 1/6): below it r(+1) r(-1) = (1+2lr)^2 - lr^2 b^2 decreases, above it both
     factors increase. r(-1) alone is smallest at b = 0 (it is 1 + 2lr + b lr for b >= 0)."""
     from scipy.optimize import minimize_scalar
-    lr = check_lr(lr)
+    lr = number("lr", lr, positive=True)
     b_max = 4.0 / lr if b_max is None else float(b_max)
     res = minimize_scalar(lambda b: math.log(proof_r(lr, b)[0]) + math.log(proof_r(lr, b)[1]),
                           bounds=(1e-9, b_max), method="bounded", options={"xatol": 1e-10})
@@ -225,7 +215,7 @@ def flat_factors(lr, b=None, w1_sq=0.5, w2_sq=0.0):
     """The one-step factors of w1 (Eq. 86/88), 1 + lr(2 - x b) - 4 lr w1^2 - 12 lr w2^2, for x = +1 and
     x = -1, at a point with the given w1^2, w2^2 (default: a flat minimum). With b = 1/lr - 6 they are
     8 lr - 4 lr w1^2 and 2 - 4 lr - 4 lr w1^2."""
-    lr = check_lr(lr)
+    lr = number("lr", lr, positive=True)
     b = default_b(lr) if b is None else float(b)
     s = 4 * lr * w1_sq + 12 * lr * w2_sq
     return (1 + lr * (2 - b) - s, 1 + lr * (2 + b) - s)
