@@ -201,6 +201,26 @@ def test_stream_plan_keeps_the_published_blocks_at_the_defaults():
     assert S.overlaps() == []
 
 
+class _Drawn(Exception):
+    pass
+
+
+def test_exit_split_draws_from_the_plans_split_block(monkeypatch):
+    """Called without stream_base, exit_split draws from the plan's "split" block (5e7 at the defaults,
+    as the book always did); a call that needs more streams than that block goes above every block."""
+    def first_draw(*args, stream_offset, **kw):
+        raise _Drawn(stream_offset)
+    monkeypatch.setattr(sgdlab, "simulate", first_draw)
+    S = ex.stream_plan(ex.PARAMS.validate())
+    start, size = S.blocks["split"]
+    with pytest.raises(_Drawn) as got:
+        ex.exit_split(ex.SPLIT_B, ex.SPLIT_ETAS, n_runs=ex.SPLIT_RUNS)
+    assert got.value.args[0] == start == 5 * 10**7
+    with pytest.raises(_Drawn) as got:
+        ex.exit_split(ex.SPLIT_B, [3e-3], n_runs=size + 1)
+    assert got.value.args[0] == max(s + n for s, n in S.blocks.values())
+
+
 def test_stream_plan_disjoint_at_the_largest_sizes():
     """The largest run counts validation allows (and many exit grids): no two experiments share a stream.
     Before the plan, n_paths > 1000 made the four scenarios share streams (1000 (k + 1))."""

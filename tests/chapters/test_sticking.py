@@ -233,6 +233,27 @@ def test_validate_parameters_accepts_papermill_strings():
     assert P["offsets"] == [-2.0, 0.5] and P["n_runs"] == 3000 and P["eps"] == 1e-3
 
 
+@pytest.mark.parametrize("call,name", [
+    (lambda: th.gauss_offset_sd(0.0), "eps"), (lambda: th.gauss_offset_sd(1e-3, lam=-1.0), "lam"),
+    (lambda: th.gauss_offset_sd(1e-3, sigma=float("inf")), "sigma"),
+    (lambda: th.stable_offset_scale(1e-3, 1.5, c="x"), "c"), (lambda: th.stable_offset_scale(1e-3, 2.0), "alpha"),
+    (lambda: th.sticking_slope("stable", 1.0), "alpha"), (lambda: th.wrong_side_stable(5.0, 1.0, "x"), "alpha"),
+    (lambda: th.lundberg_root(float("nan"), 1.0), "drift"), (lambda: th.lundberg_root(1.0, 0), "beta"),
+    (lambda: th.laplace_constants(1.0, "x"), "b"), (lambda: th.laplace_constants(-1.0, 1.0), "a"),
+    (lambda: th.diffusion_split(0.0, 1.0, 1.0, 0.0), "sigma"), (lambda: th.wrong_side_stable(5.0, -1.0, 1.5), "b"),
+    (lambda: th.flow_correction_double_well(0.0), "delta")])
+def test_theory_rejects_bad_arguments_by_name(call, name):
+    with pytest.raises(ValueError, match=rf"^{name}: "):
+        call()
+
+
+def test_theory_accepts_numbers_numpy_scalars_and_numeric_text():
+    want = th.gauss_offset_sd(1e-3, 1.0, 1.0)
+    assert th.gauss_offset_sd("1e-3", np.float64(1.0), 1) == want
+    assert th.sticking_slope("stable", "1.5") == th.sticking_slope("stable", np.float32(1.5)) == 1.0 - 1.0 / 1.5
+    assert th.laplace_constants(np.int64(1), 2, "1.0") == th.laplace_constants(1.0, 2.0, 1.0)
+
+
 def test_stream_plan_keeps_the_published_blocks_at_the_defaults():
     """At the defaults every block sits where the book has always drawn it (units of 2**32 streams), so
     the glued numbers do not move."""

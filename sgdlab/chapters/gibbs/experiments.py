@@ -184,8 +184,9 @@ def tv_sweep(etas, temp, n_chains, horizon, burn_frac, seed, stream_bases=None):
     return rows
 
 
-def evolution(eta, sigma2, n_particles, snapshot_steps, seed, landscape="himmelblau", stream_offset=9_000_000):
-    """Particles started uniformly on [−5, 5]²; their positions at `snapshot_steps`."""
+def evolution(eta, sigma2, n_particles, snapshot_steps, seed, landscape="himmelblau", *, stream_offset):
+    """Particles started uniformly on [−5, 5]²; their positions at `snapshot_steps`. `stream_offset`: the
+    first of the n_particles streams, the block "evolution" of the chapter's `stream_plan` on the page."""
     rng = np.random.default_rng([int(seed), 11])
     r = sgdlab.simulate(landscape, noise="gaussian", noise_scale=math.sqrt(sigma2), lr=eta,
                         steps=int(snapshot_steps[-1]), w0=rng.uniform(-HALF, HALF, (n_particles, 2)),

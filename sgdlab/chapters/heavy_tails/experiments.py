@@ -330,9 +330,16 @@ def exit_curves(exit_etas, n_runs=100, alpha=1.2, noise_scale=0.1, cap=2 * 10**7
 
 
 def exit_split(b, etas, n_runs=400, field=2, to=1, alpha=1.2, noise_scale=0.1, x0=0.3, cap=10**7, seed=0,
-               stream_base=5 * 10**7):
+               stream_base=None):
     """Fraction of first exits from field `field` (0-based; default Omega_3) that land in field `to`
-    (default Omega_2), with its binomial SE and the competing-rates prediction, for each eta."""
+    (default Omega_2), with its binomial SE and the competing-rates prediction, for each eta.
+    Eta number k uses n_runs streams from stream_base + k·n_runs; stream_base None: the block "split" of
+    the chapter's `stream_plan` at the defaults, or the first place above all its blocks if the call needs
+    more streams than that block holds."""
+    if stream_base is None:
+        S = _default_streams()
+        start, size = S.blocks["split"]
+        stream_base = start if n_runs * len(etas) <= size else max(s + m for s, m in S.blocks.values())
     cp = critical_points()
     e = th._edges(cp["s"])
     rows = []

@@ -22,23 +22,17 @@ import math
 import numpy as np
 from scipy import integrate, optimize, special, stats
 
+from sgdlab.chapters._kit import Param
+from sgdlab.params import number
+
 EULER_GAMMA = float(np.euler_gamma)
 LAWS = ("gaussian", "laplace", "stable")
 CONVENTIONS = {"zero": "f'(M) := 0", "right": "f'(M) := f'(M+) = -b", "left": "f'(M) := f'(M-) = +a"}
 
 
-def _pos(name, v):
-    v = float(v)
-    if not math.isfinite(v) or v <= 0:
-        raise ValueError(f"{name}: must be a finite number > 0, got {v!r}")
-    return v
-
-
-def _alpha(alpha):
-    alpha = float(alpha)
-    if not 1.0 < alpha < 2.0:
-        raise ValueError(f"alpha: must lie in (1, 2) (finite mean, infinite variance), got {alpha!r}")
-    return alpha
+# the stability index of the stable laws here (checked by the kit, like the chapter's parameters)
+ALPHA = Param("alpha", 1.5, "float", "stability index α of the SαS noise", lo=1.0, hi=2.0, lo_open=True,
+              hi_open=True, why="finite mean, infinite variance")
 
 
 # ----------------------------------------------------------------------------- noise laws
@@ -70,15 +64,16 @@ def kink_grad(convention, a, b):
 def gauss_offset_sd(eps, lam=1.0, sigma=1.0):
     """Exact sd of Z_eps = -eps sum_j (1+eps lam)^-j xi_j for N(0, sigma^2) noise: the spread that
     decides the exit side from M + y; -> sqrt(eps sigma^2 / (2 lam)) as eps -> 0."""
-    eps, lam, sigma = _pos("eps", eps), _pos("lam", lam), _pos("sigma", sigma)
+    eps, lam = number("eps", eps, positive=True), number("lam", lam, positive=True)
+    sigma = number("sigma", sigma, positive=True)
     return math.sqrt(eps * eps * sigma * sigma / ((1.0 + eps * lam) ** 2 - 1.0))
 
 
 def stable_offset_scale(eps, alpha, lam=1.0, c=1.0):
     """Exact SaS scale of Z_eps for SaS(c) noise: c eps ((1+eps lam)^alpha - 1)^(-1/alpha)
     -> c eps^(1-1/alpha) (alpha lam)^(-1/alpha)."""
-    eps, lam, c = _pos("eps", eps), _pos("lam", lam), _pos("c", c)
-    alpha = _alpha(alpha)
+    eps, lam, c = number("eps", eps, positive=True), number("lam", lam, positive=True), number("c", c, positive=True)
+    alpha = ALPHA.check(alpha)
     return c * eps * ((1.0 + eps * lam) ** alpha - 1.0) ** (-1.0 / alpha)
 
 
@@ -94,7 +89,7 @@ def p_right_smooth_stable(y, eps, alpha, lam=1.0, c=1.0, limit=False):
     """P(exit to the right) from X_0 = M + y eps^(1-1/alpha) (T3).
     limit=True: F_alpha(y (alpha lam)^(1/alpha) / c)."""
     y = np.asarray(y, dtype=float)
-    alpha = _alpha(alpha)
+    alpha = ALPHA.check(alpha)
     if limit:
         return stable_cdf(y * (alpha * lam) ** (1.0 / alpha) / c, alpha)
     return stable_cdf(y * eps ** (1.0 - 1.0 / alpha) / stable_offset_scale(eps, alpha, lam, c), alpha)
@@ -103,7 +98,7 @@ def p_right_smooth_stable(y, eps, alpha, lam=1.0, c=1.0, limit=False):
 def flow_correction_double_well(delta):
     """C_f(delta) = int_0^delta [1/(-f'(u)) - 1/(lam u)] du for f'(u) = u^3 - u (lam = 1):
     = -log(1 - delta^2)/2 (needs 0 < delta < 1)."""
-    delta = _pos("delta", delta)
+    delta = number("delta", delta, positive=True)
     if delta >= 1:
         raise ValueError(f"delta: must be < 1 (the minimum of the double well), got {delta}")
     return -0.5 * math.log1p(-delta * delta)
@@ -120,7 +115,7 @@ def sticking_time_gauss(eps, delta=0.5, sigma=1.0):
 def sticking_time_stable(eps, alpha, delta=0.5, c=1.0):
     """E[eps tau_delta] from X_0 = M = 0 of the double well (lam = 1), SaS(c) noise (T3):
     log delta + C_f + (1-1/alpha) log(1/eps) + (1/alpha) log(alpha) - log c + gamma_E (1 - 1/alpha)."""
-    alpha = _alpha(alpha)
+    alpha = ALPHA.check(alpha)
     eps = np.asarray(eps, dtype=float)
     k = 1.0 - 1.0 / alpha
     return (math.log(delta) + flow_correction_double_well(delta) + k * np.log(1.0 / eps)
@@ -132,7 +127,7 @@ def sticking_slope(law, alpha=1.5):
     if law in ("gaussian", "laplace"):
         return 0.5
     if law == "stable":
-        return 1.0 - 1.0 / _alpha(alpha)
+        return 1.0 - 1.0 / ALPHA.check(alpha)
     raise ValueError(f"law: expected one of {LAWS}, got {law!r}")
 
 
@@ -141,7 +136,7 @@ def sticking_slope(law, alpha=1.5):
 def lundberg_root(d, beta):
     """R in (0, 1/beta) with exp(-R d) = 1 - beta^2 R^2: the adjustment coefficient of the walk with
     increments d - xi, xi ~ Laplace(beta)."""
-    d, beta = _pos("drift", d), _pos("beta", beta)
+    d, beta = number("drift", d, positive=True), number("beta", beta, positive=True)
     g = lambda r: math.exp(-r * d) - (1.0 - beta * beta * r * r)
     # g(0+) < 0 (slope -d < 0) and g(1/beta) = e^{-d/beta} > 0: one root in between.
     return optimize.brentq(g, 1e-12 / beta, 1.0 / beta, xtol=1e-15, rtol=4 * np.finfo(float).eps)
@@ -149,7 +144,8 @@ def lundberg_root(d, beta):
 
 def laplace_constants(a, b, beta=1.0):
     """(R_a, q_a, R_b, q_b, H_R, H_L) of the exact Laplace solution."""
-    a, b, beta = _pos("a", a), _pos("b", b), _pos("beta", beta)
+    a, b = number("a", a, positive=True), number("b", b, positive=True)
+    beta = number("beta", beta, positive=True)
     Ra, Rb = lundberg_root(a, beta), lundberg_root(b, beta)
     qa, qb = 1.0 - beta * Ra, 1.0 - beta * Rb
     A, B = qb / (1.0 + beta * Rb), qa / (1.0 + beta * Ra)
@@ -202,7 +198,8 @@ def diffusion_split(y, a, b, sigma):
     """Diffusion limit (noise >> drifts; Brownian motion with drift +b right of M, -a left, variance
     sigma^2 per step): h(0) = b/(a+b); h(y) = 1 - a/(a+b) e^{-2by/sigma^2} (y >= 0),
     b/(a+b) e^{2ay/sigma^2} (y < 0)."""
-    a, b, sigma = _pos("a", a), _pos("b", b), _pos("sigma", sigma)
+    a, b = number("a", a, positive=True), number("b", b, positive=True)
+    sigma = number("sigma", sigma, positive=True)
     y = np.asarray(y, dtype=float)
     out = np.where(y >= 0, 1.0 - a / (a + b) * np.exp(-2 * b * y / sigma ** 2),
                    b / (a + b) * np.exp(2 * a * np.minimum(y, 0) / sigma ** 2))
@@ -212,9 +209,10 @@ def diffusion_split(y, a, b, sigma):
 def wrong_side_stable(y, b, alpha, c=1.0):
     """Veraverbeke asymptotics of the probability that the right-side walk (drift b, SaS(c) noise)
     from y >> 1 ever goes below 0: psi_R(y) ~ C_alpha c^alpha y^(1-alpha) / (b (alpha - 1))."""
-    alpha = _alpha(alpha)
+    alpha = ALPHA.check(alpha)
     y = np.asarray(y, dtype=float)
-    return stable_tail_constant(alpha) * c ** alpha * y ** (1.0 - alpha) / (_pos("b", b) * (alpha - 1.0))
+    b = number("b", b, positive=True)
+    return stable_tail_constant(alpha) * c ** alpha * y ** (1.0 - alpha) / (b * (alpha - 1.0))
 
 
 def wrong_side_laplace(y, b, beta=1.0):
@@ -236,7 +234,7 @@ def kink_exit_time(h, a, b, delta=0.5):
 def window_wrong_basin(eps, n, alpha, c=1.0):
     """T2 two-state chain on the double well (maxima at 0, minima +-1): the jump rate between basins
     is r = C_alpha c^alpha eps^alpha per step, so P(X_n < 0 | start right) ~ (1 - exp(-2 r n))/2."""
-    r = stable_tail_constant(_alpha(alpha)) * c ** alpha * eps ** alpha
+    r = stable_tail_constant(ALPHA.check(alpha)) * c ** alpha * eps ** alpha
     return 0.5 * (1.0 - np.exp(-2.0 * r * np.asarray(n, dtype=float)))
 
 
@@ -248,7 +246,7 @@ def fluctuation_sd_gauss(eps, curvature=2.0, sigma=1.0):
 def chain_rate_sine(eps, alpha, c=1.0):
     """C4: per-step exit rate from the minimum 0 of f' = sin(2 pi x) (maxima at +-1/2):
     2 C_alpha c^alpha (2 eps)^alpha."""
-    return 2.0 * stable_tail_constant(_alpha(alpha)) * c ** alpha * (2.0 * eps) ** alpha
+    return 2.0 * stable_tail_constant(ALPHA.check(alpha)) * c ** alpha * (2.0 * eps) ** alpha
 
 
 def chain_destination(k, alpha):
