@@ -10,9 +10,10 @@ output; xarray keeps the parameter values as coordinates, so `ds.escaped.mean("r
 diagram and `ds.sel(a=-1.0)` a slice, without the reshaping a long pandas table would need. It
 converts to pandas with `ds.to_dataframe()` when a table is wanted.
 
-Reproducibility: run r of a grid point uses the core's stream (seed, r) whatever chunk it falls in
-(the task passes `stream_offset` to `sgdlab.simulate`), so results are bit-identical however the
-runs are chunked and wherever the chunks are executed.
+Reproducibility: run r of a grid point uses the core's stream (seed, stream_offset + r) whatever chunk
+it falls in (the task passes its `stream_offset` to `sgdlab.simulate`), so results are bit-identical
+however the runs are chunked and wherever the chunks are executed. `stream_offset` (default 0) moves
+the whole sweep to its own block of streams, so that it shares none with other experiments.
 """
 from __future__ import annotations
 
@@ -32,16 +33,20 @@ _RESERVED = ("seed", "run")  # the result's own dims
 
 @dataclass(frozen=True)
 class ChunkFailure:
-    """A task that raised: where, which runs, and the error."""
+    """A task that raised: where, which runs, and the error. `stream_offset` is the one the task was
+    called with (sweep's `stream_offset` + `first_run`); `first_run` indexes the result's "run" dim."""
     point: dict
     seed: int
     stream_offset: int
     n_runs: int
     error: str
+    first_run: int | None = None     # None: the same as stream_offset (a sweep with stream_offset 0)
 
     def __str__(self):
-        return (f"point {self.point}, seed {self.seed}, runs {self.stream_offset}.."
-                f"{self.stream_offset + self.n_runs - 1}: {self.error.strip().splitlines()[-1]}")
+        run = self.stream_offset if self.first_run is None else self.first_run
+        streams = "" if run == self.stream_offset else f" (streams {self.stream_offset}..)"
+        return (f"point {self.point}, seed {self.seed}, runs {run}..{run + self.n_runs - 1}{streams}: "
+                f"{self.error.strip().splitlines()[-1]}")
 
 
 @dataclass
@@ -133,7 +138,7 @@ def _terminate(pool):
             pass
 
 
-def _run_pool(pool, owned, executor, max_workers, task, tasks, store, fail, bar):
+def _run_pool(pool, owned, executor, max_workers, task, tasks, store, fail, bar, base=0):
     """Run the tasks on an executor; returns the KeyboardInterrupt that stopped it, or None.
 
     A worker process that dies (BrokenProcessPool) takes every queued chunk of its pool with it. On a
@@ -147,7 +152,7 @@ def _run_pool(pool, owned, executor, max_workers, task, tasks, store, fail, bar)
     def run(pool, metas, may_retry):
         """Run metas on pool; returns (broken metas, KeyboardInterrupt or None)."""
         broken = []
-        futures = {pool.submit(task, m[1], m[4], m[2], m[3]): m for m in metas}
+        futures = {pool.submit(task, m[1], m[4], m[2], base + m[3]): m for m in metas}
         try:
             for fut in cf.as_completed(futures):
                 meta = futures[fut]
@@ -196,7 +201,7 @@ def _run_pool(pool, owned, executor, max_workers, task, tasks, store, fail, bar)
 
 
 def sweep(simulation, grid, *, n_runs, seeds=(0,), chunk_runs=None, executor=None,
-          max_workers=None, progress=False, raise_on_error=True):
+          max_workers=None, progress=False, raise_on_error=True, stream_offset=0):
     """Map `simulation` over the cartesian product of `grid`, the `seeds` and chunks of runs.
 
     simulation: a picklable callable `(point: dict, n_runs, seed, stream_offset) -> dict` of
@@ -204,6 +209,8 @@ def sweep(simulation, grid, *, n_runs, seeds=(0,), chunk_runs=None, executor=Non
         `sgdlab.simulate`. See `sgdlab.tasks.quadratic_escape` for an example.
     grid: {name: sequence of values}; the dims of the result in this order.
     n_runs: runs per grid point and seed; chunk_runs: runs per task (default: all in one task).
+    stream_offset: run r of every grid point and seed uses the core's stream (seed, stream_offset + r);
+        give each independent sweep its own block of n_runs streams (default 0: streams 0..n_runs-1).
     executor: None (in-process: a pool of `max_workers` threads, default all CPUs, since the core
         releases the GIL), "inline" (one task after another in the calling thread, the core with
         its default threads), "processes" (local process pool of `max_workers`), any
@@ -216,6 +223,7 @@ def sweep(simulation, grid, *, n_runs, seeds=(0,), chunk_runs=None, executor=Non
 
     names, values, seeds, chunk = _parse(simulation, grid, n_runs, seeds, chunk_runs, executor,
                                          max_workers)
+    base = _parse_offset(stream_offset, n_runs)
     n_tasks = int(np.prod([len(v) for v in values])) * len(seeds) * (-(-n_runs // chunk))
     pool, owned, threads = _resolve_executor(executor, max_workers, n_tasks)
     old_env = os.environ.get("SGDLAB_NUM_THREADS")
@@ -253,14 +261,14 @@ def sweep(simulation, grid, *, n_runs, seeds=(0,), chunk_runs=None, executor=Non
         n_done[0] += 1
         idx, point, seed, off, size = meta
         err = "".join(traceback.format_exception_only(type(exc), exc))
-        failures.append(ChunkFailure(point, seed, off, size, err))
+        failures.append(ChunkFailure(point, seed, base + off, size, err, first_run=off))
 
     interrupted = None
     try:
         if pool is None:
             for meta in tasks:
                 try:
-                    store(meta, task(meta[1], meta[4], meta[2], meta[3]))
+                    store(meta, task(meta[1], meta[4], meta[2], base + meta[3]))
                 except Exception as exc:  # noqa: BLE001 - every failure is reported, none hidden
                     fail(meta, exc)
                 except KeyboardInterrupt as exc:
@@ -271,7 +279,7 @@ def sweep(simulation, grid, *, n_runs, seeds=(0,), chunk_runs=None, executor=Non
                 if bar is not None:
                     bar.update(1)
         else:
-            interrupted = _run_pool(pool, owned, executor, max_workers, task, tasks, store, fail, bar)
+            interrupted = _run_pool(pool, owned, executor, max_workers, task, tasks, store, fail, bar, base)
     finally:
         if bar is not None:
             bar.close()
@@ -362,6 +370,15 @@ def _parse(simulation, grid, n_runs, seeds, chunk_runs, executor, max_workers):
             raise ValueError(f"simulation: must be picklable to run on {executor!r} (define it at "
                              f"module level): {exc}") from None
     return names, values, seeds, int(chunk)
+
+
+def _parse_offset(stream_offset, n_runs):
+    """The first stream of the sweep's block: runs use streams stream_offset .. stream_offset + n_runs - 1
+    (< 2**64, the core's stream ids)."""
+    if not _is_int(stream_offset) or not 0 <= int(stream_offset) <= 2**64 - n_runs:
+        raise ValueError(f"stream_offset: need an integer in [0, 2**64 - n_runs] (runs use streams "
+                         f"stream_offset .. stream_offset + n_runs - 1), got {stream_offset!r}")
+    return int(stream_offset)
 
 
 def _plain(v):

@@ -26,8 +26,8 @@ def _same(a, b):
 # some run functions' signatures (callers pass the plan's offsets), and theory modules that still check
 # their own arguments with private helpers. strict: a chapter that is fixed makes its xfail fail.
 _GAPS = {
-    "offsets": {"local_maximum": "paradox()/stationary_additive() default stream_offset=10**7, 2*10**7"},
-    "checkers": {"local_maximum": "theory._check_t/_check_pos"},
+    "offsets": {},
+    "checkers": {},
 }
 
 

@@ -236,18 +236,71 @@ def test_validation_accepts_papermill_strings():
 
 
 def test_stream_plan_has_no_overlap_at_the_largest_sizes():
-    # stream blocks depend on n_runs only; the other sizes are set small enough to pass the budget check
+    # stream blocks depend on n_runs and phase_runs only; the other sizes are set small enough to pass
+    # the budget check
     big = {p.name: p.hi for p in ex.PARAMS if p.kind == "int" and p.hi is not None}
-    big.update(steps=100, phase_n_a=3, phase_n_lr=3, phase_runs=10)
+    big.update(steps=100, phase_n_a=3, phase_n_lr=3, phase_steps=100)
     P = ex.PARAMS.validate(_params(**big))
-    assert P.n_runs == 10**6 and P.seed == 2**63 - 1
+    assert P.n_runs == 10**6 and P.phase_runs == 10**5 and P.seed == 2**63 - 1
     S = ex.stream_plan(P)
     assert S.overlaps() == []
+    assert {f"phase_{k}" for k in ex.PHASE_KINDS} <= set(S.blocks)
+    assert all(S.blocks[f"phase_{k}"][1] == 10**5 for k in ex.PHASE_KINDS)
     # the offsets the book always used are kept (the glued values do not move) except Prop. 1's,
-    # which shared Fig. 1's streams
+    # which shared Fig. 1's streams, and the phase diagrams', which shared streams 0.. with Fig. 1 and
+    # each other: they come after every other block, so the explorer's block did not move either
     D = ex.stream_plan(ex.PARAMS.validate())
     assert (D["fig1_quadratic"], D["fig1_quartic"], D["paradox"], D["fig7"]) == (0, 10**6, 10**7, 2 * 10**7)
     assert D["prop1"] >= 2 * 10**7 + 2000 and D.overlaps() == []
+    assert D["explorer"] == 2 * 10**7 + 4 * 2000
+    ends = [s + n for name, (s, n) in D.blocks.items() if not name.startswith("phase_")]
+    assert min(D[f"phase_{k}"] for k in ex.PHASE_KINDS) >= max(ends)
+
+
+def test_run_functions_default_to_the_stream_plan():
+    """No hand-picked default offsets: without stream_offset a run function draws from the block the
+    chapter's stream plan gives it for the call's sizes, and says so by giving the same numbers."""
+    plan = ex.stream_plan(dict(ex.PARAMS.defaults(), n_runs=300, phase_runs=30))
+    np.testing.assert_array_equal(ex.paradox(-1.0, 0.8, n_runs=300, t_max=8, seed=3)["mean_sq"],
+                                  ex.paradox(-1.0, 0.8, n_runs=300, t_max=8, seed=3,
+                                             stream_offset=plan["paradox"])["mean_sq"])
+    kw = dict(n_runs=300, steps=200, burn_in=50, seed=3)
+    np.testing.assert_array_equal(ex.stationary_additive(-1.0, 0.8, 0.1, **kw)["counts"],
+                                  ex.stationary_additive(-1.0, 0.8, 0.1, stream_offset=plan["fig7"], **kw)["counts"])
+    A, L = ex.phase_grid(5, 4)
+    plan = ex.stream_plan(dict(ex.PARAMS.defaults(), phase_runs=30))     # the other blocks at defaults
+    for kind in ex.PHASE_KINDS:
+        d = ex.phase_diagram(kind, A, L, n_runs=30, steps=50, seed=3)
+        e = ex.phase_diagram(kind, A, L, n_runs=30, steps=50, seed=3, stream_offset=plan[f"phase_{kind}"])
+        np.testing.assert_array_equal(d.escape, e.escape)
+    # the quadratic diagram no longer runs on Fig. 1's streams 0..: on streams 0.. it differs
+    old = ex.phase_diagram("quadratic", A, L, n_runs=30, steps=50, seed=3, stream_offset=0)
+    assert not np.array_equal(old.escape, ex.phase_diagram("quadratic", A, L, n_runs=30, steps=50, seed=3).escape)
+
+
+@pytest.mark.parametrize("name,call", [
+    ("eps", lambda v: th.prob_abs_le(v, -1.0, 0.8, 5)),
+    ("eps", lambda v: th.prob_abs_gt_fixed(v, -1.0, 0.8, 5)),
+    ("w0_max", lambda v: th.prob_abs_le(0.1, -1.0, 0.8, 5, w0_max=v)),
+    ("w0_max", lambda v: th.bin_probs(ex.HIST_EDGES, -1.0, 0.8, 5, w0_max=v)),
+    ("c", lambda v: th.quartic_minima(-1.0, v)),
+])
+def test_theory_rejects_bad_arguments_by_name(name, call):
+    for bad in (0.0, -0.5, float("inf"), float("nan"), "-1"):
+        with pytest.raises(ValueError, match=rf"^{name}: "):
+            call(bad)
+    np.testing.assert_array_equal(call("0.5"), call(0.5))      # numeric text is read, as it always was
+    np.testing.assert_array_equal(call(np.float32(0.5)), call(0.5))
+
+
+def test_theory_step_count_is_an_integer_by_name():
+    for bad in (-1, 2.0, 2.5, "3", True, None):
+        with pytest.raises(ValueError, match=r"^t: must be an integer >= 0"):
+            th.log_scales(-1.0, 0.8, bad)
+        with pytest.raises(ValueError, match=r"^t: "):
+            th.prob_abs_le(0.1, -1.0, 0.8, bad)
+    logm, p = th.log_scales(-1.0, 0.8, np.int64(3))
+    assert logm.shape == p.shape == (4,) and th.log_scales(-1.0, 0.8, 0)[1].tolist() == [1.0]
 
 
 def test_eq7_corrected_against_the_binomial_law_and_simulation():

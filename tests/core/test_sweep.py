@@ -80,6 +80,33 @@ def test_failing_chunk_is_reported_and_finished_chunks_kept(reference):
     assert not res.complete and len(res.failures) == 6
 
 
+def test_stream_offset_shifts_the_streams(reference):
+    """stream_offset=k gives run r of every point the stream (seed, k + r): a sweep shifted by 100 is
+    runs 100.. of the unshifted one, bit for bit, however it is chunked and wherever it runs."""
+    shifted = sgdlab.sweep(quadratic_escape, GRID, n_runs=300, seeds=[0, 1], stream_offset=100).data
+    np.testing.assert_array_equal(shifted.log_abs_final.values, reference.log_abs_final.values[..., 100:])
+    for kw in (dict(chunk_runs=64, executor="inline"), dict(chunk_runs=7, max_workers=3),
+               dict(chunk_runs=100, executor="processes", max_workers=2)):
+        out = sgdlab.sweep(quadratic_escape, GRID, n_runs=300, seeds=[0, 1], stream_offset=100, **kw).data
+        np.testing.assert_array_equal(out.log_abs_final.values, shifted.log_abs_final.values)
+    # a block of its own shares no stream with the default block: no finite run coincides
+    far = sgdlab.sweep(quadratic_escape, GRID, n_runs=400, seeds=[0, 1], stream_offset=10**9).data
+    a, b = far.log_abs_final.values, reference.log_abs_final.values
+    both = np.isfinite(a) & np.isfinite(b)
+    assert both.sum() > 500 and not np.any(a[both] == b[both])
+
+
+def test_failures_name_runs_and_streams_of_a_shifted_sweep():
+    res = sgdlab.sweep(flaky, GRID, n_runs=400, chunk_runs=100, stream_offset=1000, raise_on_error=False)
+    # flaky fails at lr = 0.8 for task offsets >= 100: every chunk there, since the offsets start at 1000
+    assert len(res.failures) == 2 * 4
+    assert sorted({f.first_run for f in res.failures}) == [0, 100, 200, 300]
+    assert all(f.stream_offset == 1000 + f.first_run for f in res.failures)
+    assert "runs 100..199 (streams 1100..)" in " ".join(str(f) for f in res.failures)
+    assert np.all(np.isnan(res.data.log_abs_final.sel(lr=0.8).values))
+    assert not np.any(np.isnan(res.data.log_abs_final.sel(lr=[0.3, 1.5]).values))
+
+
 def test_bad_arguments():
     with pytest.raises(ValueError, match="grid"):
         sgdlab.sweep(quadratic_escape, {}, n_runs=10)
@@ -89,3 +116,5 @@ def test_bad_arguments():
         sgdlab.sweep(quadratic_escape, GRID, n_runs=10, chunk_runs=0)
     with pytest.raises(ValueError, match="executor"):
         sgdlab.sweep(quadratic_escape, GRID, n_runs=10, executor="gpu")
+    with pytest.raises(ValueError, match="stream_offset"):
+        sgdlab.sweep(quadratic_escape, GRID, n_runs=10, stream_offset=2**64 - 5)

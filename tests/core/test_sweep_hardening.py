@@ -43,6 +43,10 @@ def _lambda_task(point, n, seed, off):
     (dict(simulation=5), "simulation"),
     (dict(simulation=lambda p, n, s, o: quadratic_escape(p, n, s, o), executor="processes"), "simulation"),
     (dict(executor="gpu"), "executor"),
+    (dict(stream_offset=-1), "stream_offset"),
+    (dict(stream_offset=1.0), "stream_offset"),
+    (dict(stream_offset=True), "stream_offset"),
+    (dict(stream_offset=2**64 - 9), "stream_offset"),     # runs would use streams beyond 2**64 - 1
 ])
 def test_bad_arguments_fail_before_anything_runs(kwargs, name):
     calls = []

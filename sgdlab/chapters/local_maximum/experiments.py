@@ -83,15 +83,18 @@ PARAMS = Params(
     extra=_extra)
 
 ENDPOINT_STEPS = 2000     # steps of the mu = 0 runs (Eq. 8's endpoints)
+PHASE_KINDS = ("quadratic", "quartic", "gaussian")   # the phase diagrams: Fig. 2 left, Fig. 5, Prop. 9
 
 
 def stream_plan(P):
     """Disjoint blocks of the core's random streams for every simulation of the chapter.
 
     The offsets the book always used are kept where they are free. Prop. 1 used to share streams
-    0..n_runs-1 with Fig. 1 left (the same draws of x); it now has its own block. The phase-diagram
-    sweeps are not in the plan: `sgdlab.sweep` gives run r of every cell the stream (seed, r) on
-    purpose (common random numbers across cells, independent of where a cell runs)."""
+    0..n_runs-1 with Fig. 1 left (the same draws of x); it now has its own block. The phase diagrams
+    used to run on streams 0..phase_runs-1 (Fig. 1's and each other's); each now has a block of
+    phase_runs streams, taken after all others: run r of every cell of a diagram uses the stream
+    (seed, block + r) (`sgdlab.sweep(stream_offset=...)`; common random numbers across the cells of
+    one diagram, the same wherever a cell runs)."""
     S = Streams()
     n = P["n_runs"]
     S.take("fig1_quadratic", n, at=0)
@@ -101,9 +104,17 @@ def stream_plan(P):
     S.take("prop1", n, at=0)             # taken: moved above every block
     S.take("endpoint_lower", n)
     S.take("endpoint_upper", n)
-    from . import web   # the page's kernel-free explorer: its own block, after all others
+    from . import web   # the page's kernel-free explorer: its own block, after the blocks above
     S.take("explorer", web.n_streams(P))
+    for kind in PHASE_KINDS:   # after the explorer's block, so that no earlier block moves
+        S.take(f"phase_{kind}", P["phase_runs"])
     return S
+
+
+def _plan_offset(block, **sizes):
+    """The offset of `block` in the chapter's stream plan at default parameters and the given sizes
+    (what a run function uses when the caller passes no stream_offset)."""
+    return stream_plan(dict(PARAMS.defaults(), **sizes))[block]
 
 
 # ------------------------------------------------------------------------------- Prop. 1, paradox
@@ -159,9 +170,12 @@ def endpoints(a, n_runs=2000, steps=ENDPOINT_STEPS, eps=1e-3, seed=0, stream_off
                      n_runs=int(n_runs), n_diverged=int(n_div))
 
 
-def paradox(a, lr, n_runs=2000, t_max=40, seed=0, stream_offset=10**7):
+def paradox(a, lr, n_runs=2000, t_max=40, seed=0, stream_offset=None):
     """Runs from w0 = 1: sample mean of w_t, of w_t^2, median and 10/90% quantiles of |w_t|, with the
-    exact E[w_t], E[w_t^2] (Eq. 6-7 corrected) and the exact quantiles of the lattice law."""
+    exact E[w_t], E[w_t^2] (Eq. 6-7 corrected) and the exact quantiles of the lattice law.
+    stream_offset None: the "paradox" block of `stream_plan` for these n_runs."""
+    if stream_offset is None:
+        stream_offset = _plan_offset("paradox", n_runs=n_runs)
     res = sgdlab.simulate("quadratic", data=sgdlab.TwoPoint(a), lr=lr, steps=t_max, w0=1.0,
                           n_runs=n_runs, snapshots=np.arange(t_max + 1), seed=seed,
                           stream_offset=stream_offset, max_abs=1e300)
@@ -265,11 +279,15 @@ class PhaseDiagram:
 
 
 def phase_diagram(kind, a_values, lrs, *, n_runs=400, steps=200, seed=0, executor=None,
-                  chunk_runs=None, c=1.0, progress=False):
+                  chunk_runs=None, c=1.0, progress=False, stream_offset=None):
     """(a, lr) escape-probability diagram with `sgdlab.sweep`: kind "quadratic", "quartic" (Fig. 5,
-    coefficient c... the ready-made task uses c = 1) or "gaussian" (Prop. 9)."""
-    if kind not in ("quadratic", "quartic", "gaussian"):
+    coefficient c... the ready-made task uses c = 1) or "gaussian" (Prop. 9). Run r of every cell
+    uses the stream (seed, stream_offset + r); stream_offset None: the diagram's block
+    ("phase_<kind>") of `stream_plan` for these n_runs."""
+    if kind not in PHASE_KINDS:
         raise ValueError(f"kind: must be 'quadratic', 'quartic' or 'gaussian', got {kind!r}")
+    if stream_offset is None:
+        stream_offset = _plan_offset(f"phase_{kind}", phase_runs=n_runs)
     grid = {"a": np.asarray(a_values, float), "lr": np.asarray(lrs, float), "steps": [int(steps)]}
     if kind == "quartic":
         if c != 1.0:
@@ -288,7 +306,7 @@ def phase_diagram(kind, a_values, lrs, *, n_runs=400, steps=200, seed=0, executo
         with warnings.catch_warnings():   # blown-up quartic runs count as escaped (Fig. 5 caption)
             warnings.simplefilter("ignore", sgdlab.DivergenceWarning)
             res = sgdlab.sweep(task, grid, n_runs=n_runs, seeds=(seed,), chunk_runs=chunk_runs,
-                               executor=executor, progress=progress)
+                               executor=executor, progress=progress, stream_offset=stream_offset)
     finally:
         if executor is None:
             if old_threads is None:
@@ -361,10 +379,13 @@ def boundary_crossings(diagram, a_max=-0.2):
 # ---------------------------------------------------------------------------------- Fig. 7
 
 def stationary_additive(a, lr, sigma, n_runs=2000, steps=2000, burn_in=500, seed=0, lim=1.0,
-                        n_bins=80, stream_offset=2 * 10**7):
+                        n_bins=80, stream_offset=None):
     """Fig. 7: additive Gaussian gradient noise of std sigma on top of the two-point data; pooled
     histogram of w over runs and steps t > burn_in on [-lim, lim], against Eq. 57 (conditioned on
-    the window) with the moment mapping of `theory.localmax.ct_mapping`."""
+    the window) with the moment mapping of `theory.localmax.ct_mapping`.
+    stream_offset None: the "fig7" block of `stream_plan` for these n_runs."""
+    if stream_offset is None:
+        stream_offset = _plan_offset("fig7", n_runs=n_runs)
     w0 = initial_points(seed, stream_offset, n_runs)
     res = sgdlab.simulate("quadratic", data=sgdlab.TwoPoint(a), noise="gaussian", noise_scale=sigma,
                           lr=lr, steps=steps, w0=w0, hist=(-lim, lim, n_bins), burn_in=burn_in,

@@ -16,6 +16,7 @@ import math
 import numpy as np
 from scipy import optimize, stats
 
+from sgdlab.params import integer, is_int, number
 from sgdlab.quadratic import (absorbing_interval, continuous_time_boundary, log_ratio_law,
                                      moments, mu, mu_gaussian, prob_nonzero_lr1)
 
@@ -25,19 +26,6 @@ __all__ = ["mu", "absorbing_interval", "continuous_time_boundary", "moments", "l
            "gaussian_law", "mu_gaussian_grid", "log_step_sd_gaussian", "ct_boundary_paper",
            "ct_boundary_ito", "ct_mapping", "eq57_density", "kesten_exponent", "mu_grid", "second_moment",
            "eq7_printed", "eq7_corrected", "eq7_factors", "prob_abs_gt_fixed"]
-
-
-def _check_t(t):
-    if isinstance(t, bool) or not isinstance(t, (int, np.integer)) or t < 0:
-        raise ValueError(f"t: must be an integer >= 0, got {t!r}")
-    return int(t)
-
-
-def _check_pos(name, v):
-    v = float(v)
-    if not math.isfinite(v) or v <= 0:
-        raise ValueError(f"{name}: must be finite and > 0, got {v!r}")
-    return v
 
 
 def log_step_sd(a, lr):
@@ -60,7 +48,9 @@ def fourth_moment(a, lr, t, w0=1.0):
 
 def log_scales(a, lr, t):
     """(ln m_k, P(K = k)) for k = 0..t: ln|w_t / w_0| = ln m_k with probability P(K = k)."""
-    t = _check_t(t)
+    if not is_int(t):   # a step count: integral floats and text are not read here (as always)
+        raise ValueError(f"t: must be an integer >= 0, got {t!r}")
+    t = integer("t", t, 0)
     # Not quadratic.log_ratio_law: at lr = 1 it computes 0 * ln 0 = nan for k = 0 (reported to the
     # lead); here a term with k = 0 (or t - k = 0) contributes exactly 0.
     k = np.arange(t + 1)
@@ -97,15 +87,15 @@ def eq7_printed(a, t, w0=1.0):
 
 def prob_abs_gt_fixed(eps, a, lr, t, w0=1.0):
     """Exact P(|w_t| > eps) for a fixed start w0: sum of P(K = k) over the k with |w0| m_k > eps."""
-    eps = _check_pos("eps", eps)
+    eps = number("eps", float(eps), positive=True)   # float() first, as always: anything float() reads is accepted
     logm, p = log_scales(a, lr, t)
     return float(np.sum(p[logm + math.log(abs(w0)) > math.log(eps)]))
 
 
 def prob_abs_le(eps, a, lr, t, w0_max=1.0):
     """Exact P(|w_t| <= eps) for w_0 ~ U[-w0_max, w0_max]: sum_k P(K=k) min(1, eps / (w0_max m_k))."""
-    eps = _check_pos("eps", eps)
-    w0_max = _check_pos("w0_max", w0_max)
+    eps = number("eps", float(eps), positive=True)
+    w0_max = number("w0_max", float(w0_max), positive=True)
     logm, p = log_scales(a, lr, t)
     with np.errstate(over="ignore"):
         ratio = np.exp(np.minimum(math.log(eps) - math.log(w0_max) - logm, 0.0))
@@ -127,7 +117,7 @@ def bin_probs(edges, a, lr, t, w0_max=1.0):
     edges = np.asarray(edges, float)
     if edges.ndim != 1 or edges.size < 2 or np.any(np.diff(edges) <= 0):
         raise ValueError("edges: need a strictly increasing 1-D array of >= 2 bin edges")
-    w0_max = _check_pos("w0_max", w0_max)
+    w0_max = number("w0_max", float(w0_max), positive=True)
     logm, p = log_scales(a, lr, t)
     logM = logm + math.log(w0_max)
     with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
@@ -156,7 +146,7 @@ def quartic_minima(a, c=1.0):
     +-sqrt(-a/2) for c = 1.)
     """
     a = float(a)
-    c = _check_pos("c", c)
+    c = number("c", float(c), positive=True)
     if a >= 0:
         return ()
     r = math.sqrt(-a / (2 * c))
