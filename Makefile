@@ -9,6 +9,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 VPY := $(BIN)/python
 
+# Chapters are independent notebooks and most of a chapter's time is single-threaded Python (figures,
+# theory), so they execute JOBS at a time; the test suite runs on JOBS pytest-xdist workers, each test
+# file whole on one worker (--dist loadfile: module fixtures are built once). Results do not depend on it: the
+# core gives the same bits whatever the number of threads. JOBS=1 runs everything one after another.
+JOBS ?= $(shell nproc 2>/dev/null || echo 1)
+MAKEFLAGS += --jobs=$(JOBS)
+
 DEPS_STAMP := $(VENV)/.deps-stamp
 CORE_STAMP := $(VENV)/.core-stamp
 CORE_SRC := $(wildcard sgdlab/*.pyx sgdlab/*.pxd sgdlab/*.h) sgdlab/_flags.py setup.py pyproject.toml
@@ -42,7 +49,7 @@ install: $(CORE_STAMP)
 
 # The page tests check the real book, so the book is built (incrementally) first.
 test: install browser book
-	$(VPY) -m pytest -q tests
+	$(VPY) -m pytest -q -n $(JOBS) --dist loadfile --durations=15 tests
 
 # Headless Chromium for the browser test of the rendered pages (Debian package; best effort:
 # the test is skipped, with its reason, where it cannot be installed).

@@ -3,8 +3,10 @@
 * `sgdlab_wheel`: the wheel built from a clean copy of the checkout's files (git ls-files: tracked and
   new, not ignored), `pip wheel --no-deps --no-build-isolation`. Compiling the core takes ~1.5 min on a
   busy machine, so the compiled modules (and Cython's .c files) are kept in the cache keyed by the
-  hash of sgdlab/*.pyx, *.pxd and setup.py and put into the clean copy before building: setuptools
-  then skips the compile. Any other change (a .py file, a notebook) gives a new wheel.
+  hash of the core's sources (sgdlab/*.pyx, *.pxd, *.h, _flags.py, setup.py) and put into the clean
+  copy before building: setuptools then skips the compile. An empty cache is filled from the
+  checkout's own in-place build (`make install`) when that is newer than every core source, so a fresh
+  clone compiles the core once, not twice. Any other change (a .py file, a notebook) gives a new wheel.
 * `fresh_venv`: a venv made by python3.11 OUTSIDE the checkout, holding the wheel installed with its
   declared dependencies (`sgdlab[book,dask]`, versions constrained by requirements.txt) and nothing
   else. Installing ~120 packages takes minutes on a loaded machine, so the venv is cached and reused
@@ -26,6 +28,7 @@ import os
 import shutil
 import subprocess
 import sys
+import sysconfig
 import tempfile
 import time
 import zipfile
@@ -90,6 +93,17 @@ def copy_checkout(dest):
         shutil.copy2(ROOT / f, target)
 
 
+def colab_cell(path):
+    """The first code cell of a notebook (the Colab install cell) and its source."""
+    nb = json.loads(path.read_text())
+    code = [c for c in nb["cells"] if c["cell_type"] == "code"]
+    assert code, f"{path.name}: no code cell"
+    cell = code[0]
+    src = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+    return cell, src
+
+
+
 # --------------------------------------------------------------------------------------- wheelhouse
 
 def wheelhouse():
@@ -126,11 +140,49 @@ def new_venv(path):
 
 # ------------------------------------------------------------------------------------------- wheel
 
+CORE_MODULES = ("_random", "landscapes", "noise", "optimizers", "_driver")
+
+
+def core_sources():
+    """Everything the compiled core is made from (a change of any of them means a new compile)."""
+    return [p for pat in ("sgdlab/*.pyx", "sgdlab/*.pxd", "sgdlab/*.h", "sgdlab/_flags.py", "setup.py")
+            for p in ROOT.glob(pat)]
+
+
+def _seed_core_cache_from_checkout(core_cache):
+    """`make install` has already compiled these very sources in place (sgdlab/*.c, sgdlab/*.so, same
+    setup.py, same flags): when every module is there and newer than every source, those files are the
+    core cache, so the wheel build does not compile the core a second time (~75 s on a fresh clone)."""
+    newest = max(p.stat().st_mtime for p in core_sources())
+    built = {}
+    for mod in CORE_MODULES:
+        so = sorted(ROOT.glob(f"sgdlab/{mod}.cpython-*.so"))
+        c = ROOT / "sgdlab" / f"{mod}.c"
+        if len(so) != 1 or not c.exists() or min(so[0].stat().st_mtime, c.stat().st_mtime) < newest:
+            return False
+        built[mod] = (so[0], c)
+    lib = f"lib.{sysconfig.get_platform()}-{sys.implementation.cache_tag}"
+    with locked("core"):
+        tmp = Path(tempfile.mkdtemp(dir=CACHE))
+        (tmp / "sgdlab").mkdir()
+        (tmp / "build" / lib / "sgdlab").mkdir(parents=True)
+        for so, c in built.values():
+            shutil.copy(c, tmp / "sgdlab" / c.name)
+            shutil.copy(so, tmp / "build" / lib / "sgdlab" / so.name)
+        (tmp / ".complete").touch()
+        for old in CACHE.glob("core-*"):
+            shutil.rmtree(old, ignore_errors=True)
+        os.replace(tmp, core_cache)
+    TIMINGS["core taken from the checkout's build"] = 0.0
+    return True
+
+
 def build_wheel(out_dir):
     """Build the wheel from a clean copy of the checkout, reusing a cached compile of the core."""
-    core = [p for pat in ("sgdlab/*.pyx", "sgdlab/*.pxd", "setup.py") for p in ROOT.glob(pat)]
-    core_key = _hash_files(core, sys.version)
+    core_key = _hash_files(core_sources(), sys.version)
     core_cache = CACHE / f"core-{core_key}"
+    if not (core_cache / ".complete").exists():
+        _seed_core_cache_from_checkout(core_cache)
     with tempfile.TemporaryDirectory(prefix="sgdlab-src-") as src:
         src = Path(src)
         copy_checkout(src)

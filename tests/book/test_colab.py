@@ -3,11 +3,12 @@
 The cell (first code cell, id "colab-install", tag remove-cell) installs `sgdlab[book]` from the
 repository of _config.yml when sgdlab is not importable; SGDLAB_PIP_SPEC overrides the spec. Here it
 runs against the locally built wheel, in the fresh venv of the install test with sgdlab removed
-(Colab has numpy, pandas, matplotlib, ipywidgets, ...: only sgdlab is missing).
+(Colab has numpy, pandas, matplotlib, ipywidgets, ...: only sgdlab is missing). That test is in
+test_install.py, next to the other users of that venv (one file runs on one pytest-xdist worker, and it
+uninstalls sgdlab from the venv for a while).
 """
 from __future__ import annotations
 
-import json
 import re
 import subprocess
 import sys
@@ -15,18 +16,9 @@ import sys
 import pytest
 import yaml
 
-from installkit import ROOT, clean_env, pip_install, run, venv_python
+from installkit import ROOT, clean_env, colab_cell
 
 NOTEBOOKS = sorted(p for p in (ROOT / "book").glob("*.ipynb"))
-
-
-def colab_cell(path):
-    nb = json.loads(path.read_text())
-    code = [c for c in nb["cells"] if c["cell_type"] == "code"]
-    assert code, f"{path.name}: no code cell"
-    cell = code[0]
-    src = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
-    return cell, src
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
@@ -51,37 +43,6 @@ def test_colab_cell_installs_from_the_books_repository():
     assert m.group(2).removesuffix(".git").rstrip("/") == url, (m.group(2), url)
     binder = yaml.safe_load((ROOT / "_config.yml").read_text())
     assert binder["launch_buttons"].get("colab_url") == "https://colab.research.google.com"
-
-
-def test_colab_cell_installs_sgdlab_where_it_is_missing_and_does_nothing_where_it_is(
-        fresh_venv, sgdlab_wheel, outside):
-    src = colab_cell(NOTEBOOKS[0])[1]
-    py = fresh_venv / "bin" / "python"
-    offline = dict(PIP_NO_INDEX="1", PIP_FIND_LINKS=str(__import__("installkit").wheelhouse()))
-    run([py, "-m", "pip", "uninstall", "--yes", "--quiet", "sgdlab"], env=clean_env(), cwd=outside)
-    try:
-        r = venv_python(fresh_venv, "import importlib.util; print(importlib.util.find_spec('sgdlab'))", cwd=outside)
-        assert r.stdout.strip() == "None", "sgdlab still importable after uninstall"
-        # the cell, then (same process, as the next cell of a Colab kernel would) the chapter's imports
-        code = src + "\nimport sgdlab, sgdlab.simulate, sgdlab.chapters._kit, sgdlab.book\nprint('AT', sgdlab.__file__)"
-        spec = f"sgdlab[book] @ {sgdlab_wheel.as_uri()}"
-        r = venv_python(fresh_venv, code, cwd=outside, env=clean_env(SGDLAB_PIP_SPEC=spec, **offline))
-        where = r.stdout.strip().splitlines()[-1]
-        assert where.startswith("AT ") and where[3:].startswith(str(fresh_venv)), r.stdout
-    finally:   # leave the session's venv as it was
-        pip_install(fresh_venv, "--no-deps", "--force-reinstall", sgdlab_wheel)
-    # where sgdlab is importable the cell does nothing: a spec that cannot install proves pip never ran
-    r = venv_python(fresh_venv, src + "\nprint('NOTHING')", cwd=outside,
-                    env=clean_env(SGDLAB_PIP_SPEC="/nonexistent/sgdlab.whl", PIP_NO_INDEX="1"))
-    assert r.stdout.strip() == "NOTHING" and r.stderr.strip() == "", (r.stdout, r.stderr)
-    # and where it is missing, a spec that cannot install fails loudly (the check above can fail)
-    run([py, "-m", "pip", "uninstall", "--yes", "--quiet", "sgdlab"], env=clean_env(), cwd=outside)
-    try:
-        r = venv_python(fresh_venv, src, cwd=outside, check=False,
-                        env=clean_env(SGDLAB_PIP_SPEC="/nonexistent/sgdlab.whl", PIP_NO_INDEX="1"))
-        assert r.returncode != 0 and "CalledProcessError" in r.stderr
-    finally:
-        pip_install(fresh_venv, "--no-deps", "--force-reinstall", sgdlab_wheel)
 
 
 BLOCK_MYST = r"""

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from installkit import ROOT, clean_env, run, venv_python
+from installkit import ROOT, clean_env, colab_cell, pip_install, run, venv_python
 
 CHAPTER = os.environ.get("SGDLAB_INSTALL_TEST_CHAPTER", "sharp_minima")
 CHAPTER_PARAMS = ["-p", "n_runs", "100", "-p", "steps", "500"]
@@ -193,3 +193,38 @@ def test_dask_sweep_on_real_workers_is_identical(fresh_venv, outside):
     for k in here.data.data_vars:
         assert np.array_equal(remote[k], here.data[k].values), k
     assert 0 < float(here.data.escaped.mean()) < 1   # a grid with both outcomes: the comparison bites
+
+
+# ------------------------------------------------------------------ the Colab install cell (test_colab.py)
+# here, not in test_colab.py: it uninstalls sgdlab from the install test's venv for a while, so it must
+# run on the same pytest-xdist worker as the other tests of that venv (one file, one worker)
+
+def test_colab_cell_installs_sgdlab_where_it_is_missing_and_does_nothing_where_it_is(
+        fresh_venv, sgdlab_wheel, outside):
+    src = colab_cell(sorted((ROOT / "book").glob("*.ipynb"))[0])[1]
+    py = fresh_venv / "bin" / "python"
+    offline = dict(PIP_NO_INDEX="1", PIP_FIND_LINKS=str(__import__("installkit").wheelhouse()))
+    run([py, "-m", "pip", "uninstall", "--yes", "--quiet", "sgdlab"], env=clean_env(), cwd=outside)
+    try:
+        r = venv_python(fresh_venv, "import importlib.util; print(importlib.util.find_spec('sgdlab'))", cwd=outside)
+        assert r.stdout.strip() == "None", "sgdlab still importable after uninstall"
+        # the cell, then (same process, as the next cell of a Colab kernel would) the chapter's imports
+        code = src + "\nimport sgdlab, sgdlab.simulate, sgdlab.chapters._kit, sgdlab.book\nprint('AT', sgdlab.__file__)"
+        spec = f"sgdlab[book] @ {sgdlab_wheel.as_uri()}"
+        r = venv_python(fresh_venv, code, cwd=outside, env=clean_env(SGDLAB_PIP_SPEC=spec, **offline))
+        where = r.stdout.strip().splitlines()[-1]
+        assert where.startswith("AT ") and where[3:].startswith(str(fresh_venv)), r.stdout
+    finally:   # leave the session's venv as it was
+        pip_install(fresh_venv, "--no-deps", "--force-reinstall", sgdlab_wheel)
+    # where sgdlab is importable the cell does nothing: a spec that cannot install proves pip never ran
+    r = venv_python(fresh_venv, src + "\nprint('NOTHING')", cwd=outside,
+                    env=clean_env(SGDLAB_PIP_SPEC="/nonexistent/sgdlab.whl", PIP_NO_INDEX="1"))
+    assert r.stdout.strip() == "NOTHING" and r.stderr.strip() == "", (r.stdout, r.stderr)
+    # and where it is missing, a spec that cannot install fails loudly (the check above can fail)
+    run([py, "-m", "pip", "uninstall", "--yes", "--quiet", "sgdlab"], env=clean_env(), cwd=outside)
+    try:
+        r = venv_python(fresh_venv, src, cwd=outside, check=False,
+                        env=clean_env(SGDLAB_PIP_SPEC="/nonexistent/sgdlab.whl", PIP_NO_INDEX="1"))
+        assert r.returncode != 0 and "CalledProcessError" in r.stderr
+    finally:
+        pip_install(fresh_venv, "--no-deps", "--force-reinstall", sgdlab_wheel)
