@@ -306,3 +306,16 @@ def test_agreement_and_figures_at_small_size(him, hump):
     assert "data:image" in pl.evolution_animation(evo, G, run.edges).data
     assert wd.explorer(eta=1e-4, temp=80.0) is not None
     plt.close("all")
+
+
+def test_run_functions_called_without_offsets_use_the_plans_blocks():
+    """Defaults come from the stream plan: its own blocks where they are big enough, otherwise blocks
+    above every block of the plan; never streams another experiment uses."""
+    S = ex.stream_plan(ex.PARAMS.validate())
+    assert ex._default_offsets("hump", 3, 300) == [S["hump_0"], S["hump_1"], S["hump_2"]]
+    assert ex._default_offsets("nsm", 2, ex.NSM_RUNS) == [S["nsm_0"], S["nsm_1"]]
+    assert ex._default_offsets("tv", 1, ex.TV_CHAINS) == [S["tv_0"]]
+    top = max(s + m for s, m in S.blocks.values())
+    big = ex._default_offsets("nsm", 2, ex.NSM_RUNS + 1)      # too big for the plan's blocks
+    assert min(big) >= top and big[1] - big[0] >= ex.NSM_RUNS + 1
+    assert min(ex._default_offsets("hump", 12, 10)[9:]) >= top   # more 1/η values than the plan has

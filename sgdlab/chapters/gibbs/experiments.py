@@ -92,6 +92,21 @@ def stream_plan(P):
     return S
 
 
+def _default_offsets(prefix, count, n_runs):
+    """Stream offsets for a run function called without them: the blocks `prefix_0 .. prefix_{count-1}`
+    of the chapter's stream plan at default parameters where they exist and hold `n_runs` streams (the
+    streams the page uses), otherwise fresh blocks above every block of the plan."""
+    S = stream_plan(PARAMS.validate())
+    out = []
+    for k in range(count):
+        name = f"{prefix}_{k}"
+        if name in S.blocks and S.blocks[name][1] >= n_runs:
+            out.append(S[name])
+        else:
+            out.append(S.take(f"{name}_call", n_runs))
+    return out
+
+
 # ----------------------------------------------------------------------------- long-run histograms
 
 @dataclass
@@ -169,11 +184,13 @@ def tv_sweep(etas, temp, n_chains, horizon, burn_frac, seed, stream_bases=None):
     """TV(histogram, bin-integrated Gibbs) for several η at fixed ησ² = temp, each run for the same
     continuous time `horizon` (steps = horizon/η). Also the TV between the two halves of the
     groups, a gauge of the sampling floor. η number k uses the streams from stream_bases[k]
-    (default (k + 1)·10⁵)."""
+    (default: the chapter's stream plan, blocks tv_k)."""
+    if stream_bases is None:
+        stream_bases = _default_offsets("tv", len(etas), n_chains)
     rows = []
     for k, eta in enumerate(etas):
         steps = int(round(horizon / eta))
-        base = (k + 1) * 100_000 if stream_bases is None else int(stream_bases[k])
+        base = int(stream_bases[k])
         run = long_run(eta, temp / eta, n_chains, steps, int(burn_frac * steps), seed, stream_base=base)
         G = th.bin_density(th.HIMMELBLAU, run.edges, run.edges, eta, temp / eta)
         g = len(run.hists) // 2
@@ -209,7 +226,10 @@ def hitting_times(inv_etas, sigma2, delta, n_runs, seed, start=(0.0, 0.0), cap_f
                   max_steps=2 * 10 ** 8, stream_offsets=None):
     """τ = first step with |x_t − x0| ≤ δ on the three-hump camel, SGD from `start` with Gaussian
     noise N(0, σ² I). The exit record (x > 1.5) tells whether the run went to x4 first.
-    1/η number k uses the streams from stream_offsets[k] (default k·10⁶)."""
+    1/η number k uses the streams from stream_offsets[k] (default: the chapter's stream plan, blocks
+    hump_k)."""
+    if stream_offsets is None:
+        stream_offsets = _default_offsets("hump", len(inv_etas), int(n_runs))
     pts = th.critical_points(th.THREE_HUMP)
     x0 = min((p for p in pts if p.kind == "min"), key=lambda p: p.f).xy
     out = []
@@ -222,7 +242,7 @@ def hitting_times(inv_etas, sigma2, delta, n_runs, seed, start=(0.0, 0.0), cap_f
                             lr=eta, steps=steps, thin=steps, w0=list(start), n_runs=int(n_runs),
                             targets=[sgdlab.Ball(x0, delta)], stop_at_target=True,
                             exit_region=sgdlab.Box((-1e6, -1e6), (1.5, 1e6)), seed=seed,
-                            stream_offset=k * 1_000_000 if stream_offsets is None else int(stream_offsets[k]))
+                            stream_offset=int(stream_offsets[k]))
         tau = r.hit_step.astype(float)
         cens = int((tau < 0).sum())
         tau[tau < 0] = steps
@@ -247,8 +267,10 @@ def slope_fit(inv_etas, means, ses=None):
 def no_spurious(etas, sigma, delta, n_runs, seed, stream_offsets=None):
     """P2 corollary with no spurious minimum: f(x) = x⁴/4 − x²/2 (core 'double_well', minima ±1,
     both global), Gaussian noise σ, start at the maximum x = 0, τ = first step with ||x| − 1| ≤ δ.
-    η number k uses the streams from stream_offsets[k] (default k·10⁶).
-    Returns rows {eta, mean_tau, se, eta_mean_tau, n_diverged}."""
+    η number k uses the streams from stream_offsets[k] (default: the chapter's stream plan, blocks
+    nsm_k). Returns rows {eta, mean_tau, se, eta_mean_tau, n_diverged}."""
+    if stream_offsets is None:
+        stream_offsets = _default_offsets("nsm", len(etas), int(n_runs))
     rows = []
     for k, eta in enumerate(etas):
         steps = int(50 / eta) + 10 ** 6
@@ -256,7 +278,7 @@ def no_spurious(etas, sigma, delta, n_runs, seed, stream_offsets=None):
                             thin=steps, w0=0.0, n_runs=n_runs,
                             targets=[sgdlab.Interval(-1 - delta, -1 + delta), sgdlab.Interval(1 - delta, 1 + delta)],
                             stop_at_target=True, seed=seed,
-                            stream_offset=k * 1_000_000 if stream_offsets is None else int(stream_offsets[k]))
+                            stream_offset=int(stream_offsets[k]))
         tau = r.hit_step.astype(float)
         if np.any(tau < 0):
             raise RuntimeError(f"no_spurious: {int((tau < 0).sum())} runs did not hit within {steps} steps")
