@@ -22,9 +22,8 @@ def _same(a, b):
     return bool(np.array_equal(a, b)) if isinstance(a, (list, tuple, np.ndarray)) else a == b
 
 
-# Known gaps, left for the next round (issue 16 stays open for them): defaults of hand-picked offsets in
-# some run functions' signatures (callers pass the plan's offsets), and theory modules that still check
-# their own arguments with private helpers. strict: a chapter that is fixed makes its xfail fail.
+# Known gaps of a chapter against a rule below, {kind: {chapter: what is left}}, shown as strict xfails
+# (a chapter that is fixed makes its xfail fail, so an entry cannot outlive its gap). None are left.
 _GAPS = {
     "offsets": {},
     "checkers": {},
