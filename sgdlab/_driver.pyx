@@ -30,12 +30,52 @@ from libc.stdint cimport int64_t, uint64_t, uint8_t
 from libc.math cimport sqrt, fabs, fmax, log, isfinite, NAN, INFINITY
 from libc.string cimport memset
 
-from sgdlab._random cimport Rng, RngBlock, LANES, lane_get, lane_put, std_normal
+from sgdlab._random cimport (Rng, RngBlock, LANES, lane_get, lane_put, std_normal, NormalSlow,
+                             std_normal_slow_v, zig_tables)
 from sgdlab.landscapes cimport Landscape, MAXDIM
+from sgdlab.landscapes import Quadratic, Quartic, Sharp2D, Himmelblau
 from sgdlab.noise cimport NoiseLaw, DataLaw, NoiseScale
-from sgdlab.noise import Constant
+from sgdlab.noise import Constant, Discrete, Gaussian, SIMD
 from sgdlab.optimizers cimport Optimizer, MAXSLOTS
-from sgdlab.optimizers import SGD
+from sgdlab.optimizers import SGD, Adam
+
+
+cdef extern from "_fast.h":
+    # the fused SIMD step (sgdlab/_fast.h): the models it knows, their constants, the kernel
+    ctypedef double (*sgd_normal_slow_fn)(uint64_t*, uint64_t*, uint64_t*, uint64_t*, uint64_t,
+                                          int64_t, double) noexcept nogil
+    ctypedef struct SgdFastPlan:
+        int land, opt, dim
+        double lc, la, lb
+        int two_point
+        int64_t kthr
+        double atom0, atom1
+        int gauss
+        double gscale, nscale
+        const uint64_t* ki
+        const double* wi
+        sgd_normal_slow_fn slow
+        double b1, b2, eps
+        double lr, clip, max_abs
+        int box
+        double pa[2]
+        double pb[2]
+    enum:
+        SGD_FAST_QUADRATIC, SGD_FAST_QUARTIC, SGD_FAST_SHARP2D, SGD_FAST_HIMMELBLAU
+        SGD_FAST_SGD, SGD_FAST_ADAM, SGD_FAST_AMSGRAD
+    int64_t sgd_fast_steps(const SgdFastPlan* P, uint64_t* s0, uint64_t* s1, uint64_t* s2,
+                           uint64_t* s3, double* W, double* ST, Py_ssize_t slot_stride,
+                           Py_ssize_t n, int64_t nsteps, int* badmask) noexcept nogil
+
+
+cdef double _normal_slow_lane(uint64_t* s0, uint64_t* s1, uint64_t* s2, uint64_t* s3, uint64_t rabs,
+                              int64_t idx, double x) noexcept nogil:
+    """The ziggurat's slow path for the fused step: one run's stream given by its four words."""
+    cdef Rng r
+    r.s0 = s0[0]; r.s1 = s1[0]; r.s2 = s2[0]; r.s3 = s3[0]
+    cdef NormalSlow o = std_normal_slow_v(r, rabs, <int>idx, x)
+    s0[0] = o.r.s0; s1[0] = o.r.s1; s2[0] = o.r.s2; s3[0] = o.r.s3
+    return o.x
 
 
 cdef enum:
@@ -469,6 +509,9 @@ cdef class Core:
     cdef Occupancy occ
     cdef Histogram hist
     cdef LogGrowth lg
+    # the fused SIMD step (sgdlab/_fast.h), when the model is one it knows
+    cdef bint fast
+    cdef SgdFastPlan plan
 
     def __init__(self, *, landscape, data, noise, noise_scale, optimizer, lr, batch, exact,
                  isotropic, clip, max_abs, project, w, ost, rng, alive, diverged, stop_step,
@@ -520,6 +563,62 @@ cdef class Core:
                 self.lg = rec
             else:
                 raise TypeError(f"records: unknown record {rec!r}")
+        self.fast = self._fast_plan()
+
+    cdef bint _fast_plan(self) except -1:
+        """Fill self.plan if the fused SIMD step computes this model; False leaves the scalar passes.
+        Both give the same bits: the plan is a speed-up, not a switch (SGDLAB_NO_SIMD=1 turns it off)."""
+        cdef SgdFastPlan* P = &self.plan
+        cdef int i
+        cdef const double* atoms
+        lands = {Quadratic: SGD_FAST_QUADRATIC, Quartic: SGD_FAST_QUARTIC, Sharp2D: SGD_FAST_SHARP2D,
+                 Himmelblau: SGD_FAST_HIMMELBLAU}
+        if not SIMD or type(self.L) not in lands or self.lg is not None:
+            return False
+        if self.proj_kind not in (0, 1) or type(self.opt) not in (SGD, Adam):
+            return False
+        memset(P, 0, sizeof(SgdFastPlan))
+        P.land = lands[type(self.L)]
+        P.dim = self.dim
+        if P.land == SGD_FAST_QUARTIC:
+            P.lc = (<object>self.L).c
+        elif P.land == SGD_FAST_SHARP2D:
+            P.la = (<object>self.L).a
+            P.lb = (<object>self.L).b
+        if self.L.sampled:
+            # one draw of a two-point law per step (no batch, no exact gradient)
+            if self.exact or self.batch != 1 or type(self.data) is not Discrete or self.data.n_atoms != 2:
+                return False
+            P.two_point = 1
+            P.kthr = self.data.kthr
+            atoms = &self.data.atoms[0]
+            P.atom0 = atoms[0]
+            P.atom1 = atoms[1]
+        if self.has_noise:
+            # Gaussian, a constant scale, coordinates drawn independently
+            if type(self.noise) is not Gaussian or not self.const_scale or (self.isotropic and self.dim > 1):
+                return False
+            P.gauss = 1
+            P.gscale = self.noise.scale
+            P.nscale = self.scale0
+            P.ki = zig_tables().ki
+            P.wi = zig_tables().wi
+            P.slow = _normal_slow_lane
+        if type(self.opt) is Adam:
+            P.opt = SGD_FAST_AMSGRAD if (<object>self.opt).amsgrad else SGD_FAST_ADAM
+            P.b1 = (<object>self.opt).beta1
+            P.b2 = (<object>self.opt).beta2
+            P.eps = (<object>self.opt).eps
+        else:
+            P.opt = SGD_FAST_SGD
+        P.lr = self.lr
+        P.clip = self.clip
+        P.max_abs = self.max_abs
+        P.box = self.proj_kind == 1
+        for i in range(self.dim):
+            P.pa[i] = self.proj_a[i]
+            P.pb[i] = self.proj_b[i]
+        return True
 
     def advance(self, int64_t t1, int n_threads):
         """Advance every live run from step self.t to step t1."""
@@ -738,6 +837,8 @@ cdef void _steps(Core S, Blk* b, int64_t t0, int64_t t1, int tid, DimT* tag) noe
     cdef double pb[MAXDIM]
     cdef bint log_growth = S.lg is not None, identity_dir = S.identity_dir
     cdef bint events = S.exit_region is not None or S.targets is not None
+    cdef bint plain
+    cdef int badmask
     if DimT is Dim1:
         dim = 1
     elif DimT is Dim2:
@@ -750,10 +851,27 @@ cdef void _steps(Core S, Blk* b, int64_t t0, int64_t t1, int tid, DimT* tag) noe
         D = &G[0]
     else:
         D = &Dbuf[0]
-    for t in range(t0 + 1, t1 + 1):
+    # with no event or record to take after each step, the fused step runs the chunk in one call
+    plain = not (events or S.snaps is not None or S.traj is not None or S.occ is not None
+                 or S.hist is not None)
+    t = t0
+    while t < t1:
         n = b.n
         if n == 0:
             break
+        if S.fast:
+            # the fused SIMD step (sgdlab/_fast.h): up to the chunk's end, or the first step at
+            # which a run diverges; then the events, records and stops below, as after one step
+            t += sgd_fast_steps(&S.plan, b.R.s0, b.R.s1, b.R.s2, b.R.s3, b.W, b.ST, LANE, n,
+                                t1 - t if plain else 1, &badmask)
+            n_bad = 0
+            for j in range(n):
+                bad = (badmask >> j) & 1
+                b.stop[j] = 2 * bad
+                n_bad += bad
+            _after_update(S, b, t, tid, dim, n_bad, events)
+            continue
+        t += 1
         _gradient(S, b, G, X, T, dim)
         if not identity_dir:
             S.opt.direction_block(G, b.ST, LANE, Dbuf, n, dim)
@@ -830,22 +948,31 @@ cdef void _steps(Core S, Blk* b, int64_t t0, int64_t t1, int tid, DimT* tag) noe
                             b.lg_n[j] += 1
         for q in range(m):
             b.W[q] = WN[q]
-        if events:
-            # before diverged iterates become NaN: an exit in the step that diverges is recorded
-            _events(S, b, t, dim)
-        if n_bad:
-            b.any_stop = True
-            for j in range(n):
-                if b.stop[j] == 2:
-                    for i in range(dim):
-                        b.W[j * dim + i] = NAN
-        if S.snaps is not None:
-            S.snaps.take(b, t, dim)
-        if S.traj is not None:
-            S.traj.take(b, t, dim)
-        if S.occ is not None:
-            S.occ.count(b, t, dim)
-        if S.hist is not None:
-            S.hist.count(b, t, tid, dim)
-        if b.any_stop:
-            _retire(S, b, t, dim)
+        _after_update(S, b, t, tid, dim, n_bad, events)
+
+
+cdef inline void _after_update(Core S, Blk* b, int64_t t, int tid, int dim, Py_ssize_t n_bad,
+                               bint events) noexcept nogil:
+    """The end of step t, once b.W holds the new iterates and b.stop the runs that diverged: events,
+    diverged iterates set to NaN, records, stops."""
+    cdef Py_ssize_t j
+    cdef int i
+    if events:
+        # before diverged iterates become NaN: an exit in the step that diverges is recorded
+        _events(S, b, t, dim)
+    if n_bad:
+        b.any_stop = True
+        for j in range(b.n):
+            if b.stop[j] == 2:
+                for i in range(dim):
+                    b.W[j * dim + i] = NAN
+    if S.snaps is not None:
+        S.snaps.take(b, t, dim)
+    if S.traj is not None:
+        S.traj.take(b, t, dim)
+    if S.occ is not None:
+        S.occ.count(b, t, dim)
+    if S.hist is not None:
+        S.hist.count(b, t, tid, dim)
+    if b.any_stop:
+        _retire(S, b, t, dim)

@@ -1,0 +1,310 @@
+/* The fused SIMD step of the core (issue 22, item 2): a whole step of a block of runs (data draw,
+ * gradient, additive Gaussian noise, optimizer direction, lr step, clip, box projection, divergence
+ * test) computed for 4 runs per AVX2 vector, for the models whose gradient is a few products:
+ * landscapes quadratic, quartic, sharp2d and himmelblau; optimizers SGD, Adam and AMSGrad.
+ *
+ * Bit-identical to the scalar passes of `_steps` in sgdlab/_driver.pyx. Per run the operations and
+ * their order are those of the scalar code: the expressions below are the scalar ones written on
+ * GCC vector types (C evaluates `a * b + c * d` left to right on vectors as on scalars); +, -, *, /
+ * and sqrt are correctly rounded in AVX as in scalar SSE2; no FMA (the target is "avx2" without
+ * "fma", and the build keeps -ffp-contract=off). Comparisons are the ordered ones of the scalar
+ * code (false on NaN). The random streams are the same xoshiro256** words (integer arithmetic).
+ *
+ * Used only when the CPU has AVX2 and SGDLAB_NO_SIMD is unset (the switch of sgdlab/_simd.h): with
+ * it set, the scalar passes run, with the same results (tests/core/test_simd.py checks both).
+ *
+ * Layout: the block's iterates are lane-major (W[j*dim + i]) and its optimizer state slot-major
+ * (ST[k*slot_stride + j*dim + i]); `sgd_fast_steps` copies them into coordinate-major local arrays
+ * (one vector = coordinate i of 4 runs), advances up to `nsteps` steps and copies them back.
+ */
+#ifndef SGDLAB_FAST_H
+#define SGDLAB_FAST_H
+#include <stdint.h>
+#include <stddef.h>
+#include "_simd.h"
+
+enum { SGD_FAST_QUADRATIC = 1, SGD_FAST_QUARTIC = 2, SGD_FAST_SHARP2D = 3, SGD_FAST_HIMMELBLAU = 4 };
+enum { SGD_FAST_SGD = 0, SGD_FAST_ADAM = 1, SGD_FAST_AMSGRAD = 2 };
+
+/* The slow path of the ziggurat for one run (state words at s0[0], s1[0], s2[0], s3[0], updated):
+ * supplied by the driver (sgdlab/_random.pyx std_normal_slow). */
+typedef double (*sgd_normal_slow_fn)(uint64_t *s0, uint64_t *s1, uint64_t *s2, uint64_t *s3,
+                                     uint64_t rabs, int64_t idx, double x);
+
+typedef struct {
+    int land, opt, dim;          /* SGD_FAST_* ; dim 1 or 2 (the landscape's) */
+    double lc, la, lb;           /* quartic c; sharp2d a, b */
+    int two_point;               /* data: 1 two-point law (kthr, atom0, atom1), 0 none (x = 0) */
+    int64_t kthr;
+    double atom0, atom1;
+    int gauss;                   /* additive noise: 1 Gaussian law of scale gscale times the
+                                    constant scale nscale, 0 none */
+    double gscale, nscale;
+    const uint64_t *ki;          /* ziggurat tables and slow path (gauss only) */
+    const double *wi;
+    sgd_normal_slow_fn slow;
+    double b1, b2, eps;          /* Adam / AMSGrad */
+    double lr, clip, max_abs;    /* clip <= 0: off */
+    int box;                     /* projection onto [pa, pb] (1) or none (0) */
+    double pa[2], pb[2];
+} SgdFastPlan;
+
+#if SGD_HAVE_X86
+typedef double v4d __attribute__((vector_size(32)));
+typedef long long v4i __attribute__((vector_size(32)));
+
+#define SGD_AVX2 __attribute__((target("avx2")))
+#define SGD_AVX2_INLINE static inline __attribute__((target("avx2"), always_inline))
+
+SGD_AVX2_INLINE v4d sgd_v(double a) { return (v4d){a, a, a, a}; }
+
+/* m ? a : b, lane by lane (m: all ones or all zeros per lane, as comparisons give) */
+SGD_AVX2_INLINE v4d sgd_sel(v4i m, v4d a, v4d b) {
+    return (v4d)_mm256_blendv_pd((__m256d)b, (__m256d)a, (__m256d)m);
+}
+
+SGD_AVX2_INLINE v4d sgd_fabs(v4d a) {
+    return (v4d)((v4i)a & (v4i){0x7fffffffffffffffLL, 0x7fffffffffffffffLL,
+                                 0x7fffffffffffffffLL, 0x7fffffffffffffffLL});
+}
+
+SGD_AVX2_INLINE v4d sgd_sqrt(v4d a) { return (v4d)_mm256_sqrt_pd((__m256d)a); }
+
+/* next_u64 of the 4 streams at s0+o.. (xoshiro256**), their states updated in place */
+SGD_AVX2_INLINE __m256i sgd_next4(uint64_t *s0, uint64_t *s1, uint64_t *s2, uint64_t *s3) {
+    __m256i x0 = _mm256_loadu_si256((const __m256i *)s0);
+    __m256i x1 = _mm256_loadu_si256((const __m256i *)s1);
+    __m256i x2 = _mm256_loadu_si256((const __m256i *)s2);
+    __m256i x3 = _mm256_loadu_si256((const __m256i *)s3);
+    __m256i m5 = _mm256_add_epi64(_mm256_slli_epi64(x1, 2), x1);
+    __m256i rl = _mm256_or_si256(_mm256_slli_epi64(m5, 7), _mm256_srli_epi64(m5, 57));
+    __m256i res = _mm256_add_epi64(_mm256_slli_epi64(rl, 3), rl);
+    __m256i t = _mm256_slli_epi64(x1, 17);
+    x2 = _mm256_xor_si256(x2, x0);
+    x3 = _mm256_xor_si256(x3, x1);
+    x1 = _mm256_xor_si256(x1, x2);
+    x0 = _mm256_xor_si256(x0, x3);
+    x2 = _mm256_xor_si256(x2, t);
+    x3 = _mm256_or_si256(_mm256_slli_epi64(x3, 45), _mm256_srli_epi64(x3, 19));
+    _mm256_storeu_si256((__m256i *)s0, x0);
+    _mm256_storeu_si256((__m256i *)s1, x1);
+    _mm256_storeu_si256((__m256i *)s2, x2);
+    _mm256_storeu_si256((__m256i *)s3, x3);
+    return res;
+}
+
+/* the two-point law (as sgd_two_point_avx2): x = atoms[k >= kthr], u = k 2^-53 */
+SGD_AVX2_INLINE v4d sgd_two_point4(const SgdFastPlan *P, uint64_t *s0, uint64_t *s1, uint64_t *s2,
+                                   uint64_t *s3) {
+    __m256i k = _mm256_srli_epi64(sgd_next4(s0, s1, s2, s3), 11);
+    __m256i ge = _mm256_cmpgt_epi64(k, _mm256_set1_epi64x(P->kthr - 1));
+    return (v4d)_mm256_blendv_pd(_mm256_set1_pd(P->atom0), _mm256_set1_pd(P->atom1),
+                                 _mm256_castsi256_pd(ge));
+}
+
+/* N(0, 1) for 4 runs: the fast path of the ziggurat in lanes (as sgd_normal_fast_avx2), then the
+ * slow path run by run for the lanes that need it (about 1 draw in 100) */
+SGD_AVX2_INLINE v4d sgd_normal4(const SgdFastPlan *P, uint64_t *s0, uint64_t *s1, uint64_t *s2,
+                                uint64_t *s3) {
+    __m256i u = sgd_next4(s0, s1, s2, s3);
+    __m256i idx = _mm256_and_si256(u, _mm256_set1_epi64x(0xff));
+    u = _mm256_srli_epi64(u, 8);
+    __m256i rabs = _mm256_and_si256(_mm256_srli_epi64(u, 1), _mm256_set1_epi64x(0x000fffffffffffffLL));
+    __m256d rd = _mm256_sub_pd(_mm256_castsi256_pd(_mm256_or_si256(rabs, _mm256_set1_epi64x(0x4330000000000000LL))),
+                               _mm256_set1_pd(4503599627370496.0));
+    __m256d w = _mm256_i64gather_pd(P->wi, idx, 8);
+    __m256i k = _mm256_i64gather_epi64((const long long *)P->ki, idx, 8);
+    __m256i one = _mm256_set1_epi64x(1);
+    __m256i odd = _mm256_cmpeq_epi64(_mm256_and_si256(u, one), one);
+    __m256d sign = _mm256_blendv_pd(_mm256_set1_pd(1.0), _mm256_set1_pd(-1.0), _mm256_castsi256_pd(odd));
+    __m256d x = _mm256_mul_pd(_mm256_mul_pd(rd, w), sign);
+    int slow = _mm256_movemask_pd(_mm256_castsi256_pd(_mm256_cmpgt_epi64(k, rabs))) ^ 0xf;
+    if (__builtin_expect(slow, 0)) {
+        double xs[4] __attribute__((aligned(32)));
+        uint64_t ra[4] __attribute__((aligned(32)));
+        int64_t ix[4] __attribute__((aligned(32)));
+        _mm256_store_pd(xs, x);
+        _mm256_store_si256((__m256i *)ra, rabs);
+        _mm256_store_si256((__m256i *)ix, idx);
+        for (int j = 0; j < 4; j++)
+            if ((slow >> j) & 1)
+                xs[j] = P->slow(s0 + j, s1 + j, s2 + j, s3 + j, ra[j], ix[j], xs[j]);
+        x = _mm256_load_pd(xs);
+    }
+    return (v4d)x;
+}
+
+enum { SGD_FAST_LANES = 16 };    /* = LANES of sgdlab/_random.pxd: the most runs in a block */
+
+/* One step of 4 runs: w0p[0..3], w1p[0..3] are coordinates 0 and 1 of their iterates, st[k * 2 *
+ * SGD_FAST_LANES + i * SGD_FAST_LANES + 0..3] coordinate i of their optimizer state slot k (m, v,
+ * vhat), all updated in place; returns the movemask of the runs whose new iterate is non-finite or
+ * beyond max_abs. `land`, `opt` and `dim` are constants at each call site (one loop per model). */
+SGD_AVX2_INLINE int sgd_fast_group(const SgdFastPlan *P, const int land, const int opt, const int dim,
+                                   uint64_t *s0, uint64_t *s1, uint64_t *s2, uint64_t *s3,
+                                   double *w0p, double *w1p, double *st) {
+    const ptrdiff_t cst = SGD_FAST_LANES, sst = 2 * SGD_FAST_LANES;
+    v4d x = sgd_v(0.0), g[2], d[2], wn[2], w[2];
+    int i;
+    w[0] = *(v4d *)w0p;
+    w[1] = dim > 1 ? *(v4d *)w1p : sgd_v(0.0);
+    if (P->two_point)
+        x = sgd_two_point4(P, s0, s1, s2, s3);
+    /* the gradients of sgdlab/landscapes.pyx grad_block, operation for operation */
+    if (land == SGD_FAST_QUADRATIC) {
+        g[0] = x * w[0];
+    } else if (land == SGD_FAST_QUARTIC) {
+        g[0] = (x + P->lc * w[0] * w[0]) * w[0];
+    } else if (land == SGD_FAST_SHARP2D) {
+        v4d w1 = w[0], w2 = w[1];
+        g[0] = -2.0 * w1 + 4.0 * w1 * w1 * w1 + 12.0 * w1 * w2 * w2 + x * P->lb * w1;
+        g[1] = -2.0 * w2 + 4.0 * w2 * w2 * w2 + 12.0 * w1 * w1 * w2 - 2.0 * P->la * w2;
+    } else {    /* himmelblau */
+        v4d u = w[0], v = w[1];
+        v4d a = u * u + v - 11.0, b = u + v * v - 7.0;
+        g[0] = 4.0 * u * a + 2.0 * b;
+        g[1] = 2.0 * a + 4.0 * v * b;
+    }
+    if (P->gauss)     /* coordinate by coordinate, as sample_block draws them; T = scale Z, G += s T */
+        for (i = 0; i < dim; i++)
+            g[i] = g[i] + P->nscale * (P->gscale * sgd_normal4(P, s0, s1, s2, s3));
+    /* the direction (sgdlab/optimizers.pyx direction_block) */
+    for (i = 0; i < dim; i++) {
+        if (opt == SGD_FAST_SGD) {
+            d[i] = g[i];
+        } else {
+            v4d *m = (v4d *)(st + i * cst), *v = (v4d *)(st + sst + i * cst);
+            v4d *vh = (v4d *)(st + 2 * sst + i * cst);
+            v4d den;
+            *m = P->b1 * *m + (1.0 - P->b1) * g[i];
+            *v = P->b2 * *v + (1.0 - P->b2) * g[i] * g[i];
+            if (opt == SGD_FAST_AMSGRAD)
+                *vh = sgd_sel(*v > *vh, *v, *vh);
+            else
+                *vh = *v;
+            den = sgd_sqrt(*vh) + P->eps;
+            d[i] = sgd_sel(den > 0.0, *m / den, sgd_v(0.0));
+        }
+        d[i] = P->lr * d[i];
+    }
+    /* the update of _steps: clip lr d to norm `clip`, wn = proj(w - d), the divergence test */
+    if (P->clip > 0) {
+        v4d nrm = sgd_v(0.0), c;
+        v4i big;
+        for (i = 0; i < dim; i++)
+            nrm += d[i] * d[i];
+        nrm = sgd_sqrt(nrm);
+        big = nrm > P->clip;
+        c = P->clip / nrm;
+        for (i = 0; i < dim; i++)
+            d[i] = sgd_sel(big, d[i] * c, d[i]);
+    }
+    v4i bad = (v4i){0, 0, 0, 0};
+    for (i = 0; i < dim; i++) {
+        wn[i] = w[i] - d[i];
+        if (P->box) {   /* z < a ? a : (z > b ? b : z), both tests on z */
+            v4d z = wn[i];
+            wn[i] = sgd_sel(z > P->pb[i], sgd_v(P->pb[i]), z);
+            wn[i] = sgd_sel(z < P->pa[i], sgd_v(P->pa[i]), wn[i]);
+        }
+        bad |= ~(sgd_fabs(wn[i]) <= P->max_abs);
+    }
+    *(v4d *)w0p = wn[0];
+    if (dim > 1)
+        *(v4d *)w1p = wn[1];
+    return _mm256_movemask_pd((__m256d)bad);
+}
+
+/* Up to nsteps steps of the n runs (all of them, in lockstep), stopping after the first step at
+ * which a run diverges; returns the steps done and, in *badmask, the runs that diverged then (bit j:
+ * run j). Groups of 4 runs are independent, so the out-of-order core overlaps them. */
+SGD_AVX2_INLINE int64_t sgd_fast_loop(const SgdFastPlan *P, const int land, const int opt, const int dim,
+                                      uint64_t *s0, uint64_t *s1, uint64_t *s2, uint64_t *s3,
+                                      double (*w)[SGD_FAST_LANES], double *st, ptrdiff_t n,
+                                      int64_t nsteps, int *badmask) {
+    const ptrdiff_t ng = (n + 3) / 4;
+    const int live = (int)((1u << n) - 1u);
+    int64_t t = 0;
+    while (t < nsteps) {
+        int bad = 0;
+        for (ptrdiff_t g = 0; g < ng; g++) {
+            ptrdiff_t o = 4 * g;
+            bad |= sgd_fast_group(P, land, opt, dim, s0 + o, s1 + o, s2 + o, s3 + o, &w[0][o],
+                                  &w[1][o], st + o) << o;
+        }
+        t++;
+        bad &= live;     /* lanes past the live runs compute freely and never stop anything */
+        if (bad) {
+            *badmask = bad;
+            return t;
+        }
+    }
+    *badmask = 0;
+    return t;
+}
+
+#define SGD_FAST_CASE(L, O, D) \
+    case (L) * 4 + (O): \
+        done = sgd_fast_loop(&plan, (L), (O), (D), s0, s1, s2, s3, w, &st[0][0][0], n, nsteps, badmask); \
+        break;
+
+/* The block's steps (see sgd_fast_loop) on its lane-major iterates W (n x dim) and slot-major
+ * optimizer state ST (slot k of element q at ST[k * slot_stride + q]), copied in and out. */
+SGD_AVX2 static int64_t sgd_fast_steps(const SgdFastPlan *P, uint64_t *s0, uint64_t *s1, uint64_t *s2,
+                                       uint64_t *s3, double *W, double *ST, ptrdiff_t slot_stride,
+                                       ptrdiff_t n, int64_t nsteps, int *badmask) {
+    double w[2][SGD_FAST_LANES] __attribute__((aligned(32)));
+    double st[3][2][SGD_FAST_LANES] __attribute__((aligned(32)));
+    const int dim = P->dim, nsl = P->opt == SGD_FAST_SGD ? 0 : 3;
+    const ptrdiff_t n4 = (n + 3) / 4 * 4;
+    /* the plan in a local: the stores to the state below cannot alias it, so its fields stay in
+       registers (a pointer to a caller's struct of doubles would be reloaded after every store) */
+    const SgdFastPlan plan = *P;
+    int64_t done = 0;
+    ptrdiff_t j;
+    int i, k;
+    /* lanes past the live runs start from 0 (no denormals or NaNs slowing them down) */
+    for (j = 0; j < n4; j++)
+        for (i = 0; i < 2; i++) {
+            w[i][j] = (j < n && i < dim) ? W[j * dim + i] : 0.0;
+            for (k = 0; k < nsl; k++)
+                st[k][i][j] = (j < n && i < dim) ? ST[k * slot_stride + j * dim + i] : 0.0;
+        }
+    switch (P->land * 4 + P->opt) {
+        SGD_FAST_CASE(SGD_FAST_QUADRATIC, SGD_FAST_SGD, 1)
+        SGD_FAST_CASE(SGD_FAST_QUADRATIC, SGD_FAST_ADAM, 1)
+        SGD_FAST_CASE(SGD_FAST_QUADRATIC, SGD_FAST_AMSGRAD, 1)
+        SGD_FAST_CASE(SGD_FAST_QUARTIC, SGD_FAST_SGD, 1)
+        SGD_FAST_CASE(SGD_FAST_QUARTIC, SGD_FAST_ADAM, 1)
+        SGD_FAST_CASE(SGD_FAST_QUARTIC, SGD_FAST_AMSGRAD, 1)
+        SGD_FAST_CASE(SGD_FAST_SHARP2D, SGD_FAST_SGD, 2)
+        SGD_FAST_CASE(SGD_FAST_SHARP2D, SGD_FAST_ADAM, 2)
+        SGD_FAST_CASE(SGD_FAST_SHARP2D, SGD_FAST_AMSGRAD, 2)
+        SGD_FAST_CASE(SGD_FAST_HIMMELBLAU, SGD_FAST_SGD, 2)
+        SGD_FAST_CASE(SGD_FAST_HIMMELBLAU, SGD_FAST_ADAM, 2)
+        SGD_FAST_CASE(SGD_FAST_HIMMELBLAU, SGD_FAST_AMSGRAD, 2)
+        default:
+            *badmask = 0;
+            return 0;       /* not a fused model: the driver never asks (see Core._fast_plan) */
+    }
+    for (j = 0; j < n; j++)
+        for (i = 0; i < dim; i++) {
+            W[j * dim + i] = w[i][j];
+            for (k = 0; k < nsl; k++)
+                ST[k * slot_stride + j * dim + i] = st[k][i][j];
+        }
+    return done;
+}
+#undef SGD_FAST_CASE
+
+#else   /* not x86: the driver never builds a plan (no AVX2) */
+static int64_t sgd_fast_steps(const SgdFastPlan *P, uint64_t *s0, uint64_t *s1, uint64_t *s2,
+                              uint64_t *s3, double *W, double *ST, ptrdiff_t slot_stride,
+                              ptrdiff_t n, int64_t nsteps, int *badmask) {
+    (void)P; (void)s0; (void)s1; (void)s2; (void)s3; (void)W; (void)ST; (void)slot_stride; (void)n;
+    (void)nsteps;
+    *badmask = 0;
+    return 0;
+}
+#endif
+#endif
