@@ -38,3 +38,63 @@ def test_simd_and_scalar_paths_are_bit_identical(tmp_path):
     b = _run(tmp_path, "scalar", True)
     assert np.isfinite(a).mean() > 0.9
     np.testing.assert_array_equal(a, b)
+
+
+# The fused SIMD step (sgdlab/_fast.h): every model it computes, with divergence, clipping, box
+# projection, records and events, on run counts that fill no whole block; compared field by field.
+FUSED = """
+import sys, warnings, numpy as np, sgdlab
+rng = np.random.default_rng(3)
+w1 = rng.uniform(-1.5, 1.5, 203)
+w2 = rng.uniform(-1.2, 1.2, (203, 2))
+cases = [
+    dict(landscape="quadratic", data=sgdlab.TwoPoint(-1.0), lr=2.0, w0=w1, max_abs=1e30),
+    dict(landscape="sharp2d", data=sgdlab.TwoPoint(0.5), lr=0.4, w0=w2, max_abs=50.0),
+    dict(landscape="quadratic", data=sgdlab.TwoPoint(2.5), lr=0.3, w0=w1, clip=0.2,
+         project=sgdlab.Interval(-1, 0.8), snapshots=[0, 5, 40, 400], n_trajectories=7, thin=3),
+    dict(landscape="quartic", landscape_params={"c": 0.7}, data=sgdlab.TwoPoint(-1.0), lr=0.6, w0=w1,
+         max_abs=1e6, exit_region=sgdlab.Interval(-1.4, 1.4), occupancy_edges=[-1, 0, 1],
+         hist=(-2, 2, 9)),
+    dict(landscape="quartic", data=sgdlab.Discrete([1.0, -3.0], [0.3, 0.7]), lr=0.2, w0=w1,
+         noise="gaussian", noise_scale=0.7, optimizer="adam", beta1=0.5, beta2=0.9, eps=1e-8),
+    dict(landscape="quadratic", data=sgdlab.TwoPoint(-0.1), lr=0.2, w0=w1, optimizer="amsgrad",
+         beta1=0.9, beta2=0.999, project=sgdlab.Interval(-1, 1), targets=[sgdlab.Interval(0.1, 0.2)],
+         stop_at_target=True),
+    dict(landscape="sharp2d", landscape_params={"a": 0.3, "b": 10.0}, data=sgdlab.TwoPoint(0.2),
+         lr=0.3, w0=w2, max_abs=50.0, clip=1.5, exit_region=sgdlab.Ball([0, 0], 1.0), stop_at_exit=True),
+    dict(landscape="sharp2d", data=sgdlab.TwoPoint(0.0), lr=0.05, w0=w2, optimizer="amsgrad",
+         project=sgdlab.Box([-1, -0.5], [1, 0.5]), hist=((-1, 1, 5), (-1, 1, 4)), burn_in=10),
+    dict(landscape="himmelblau", noise="gaussian", noise_scale=30.0, lr=0.01, w0=w2 * 4, max_abs=1e4,
+         optimizer="adam", snapshots=[100, 400]),
+    dict(landscape="himmelblau", lr=0.02, w0=w2 * 4, clip=0.3),
+]
+out = []
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    for k, kw in enumerate(cases):
+        name = kw.pop("landscape")
+        for threads, chunk in ((1, 20_000_000), (2, 5_000)):
+            r = sgdlab.simulate(name, steps=400, seed=11 + k, n_threads=threads, chunk_updates=chunk, **kw)
+            for f in ("final", "diverged", "diverged_step", "stop_step", "snapshots", "trajectories", "exit_step",
+                      "exit_state", "hit_step", "hit_index", "occupancy", "hist", "hist_outside"):
+                v = getattr(r, f, None)
+                if v is not None:
+                    out.append(np.asarray(v, dtype=np.float64).ravel())
+np.save(sys.argv[1], np.concatenate(out))
+"""
+
+
+@pytest.mark.skipif(not sgdlab.noise.SIMD, reason="the CPU has no AVX2 (or SGDLAB_NO_SIMD is set)")
+def test_fused_simd_step_and_scalar_passes_are_bit_identical(tmp_path):
+    outs = []
+    for no_simd in (False, True):
+        env = dict(os.environ)
+        env.pop("SGDLAB_NO_SIMD", None)
+        if no_simd:
+            env["SGDLAB_NO_SIMD"] = "1"
+        out = tmp_path / f"fused_{no_simd}.npy"
+        subprocess.run([sys.executable, "-c", FUSED, str(out)], check=True, env=env, timeout=600)
+        outs.append(np.load(out))
+    a, b = outs
+    assert a.size > 10000
+    np.testing.assert_array_equal(a, b)
