@@ -33,9 +33,9 @@ from libc.string cimport memset
 from sgdlab._random cimport (Rng, RngBlock, LANES, lane_get, lane_put, std_normal, NormalSlow,
                              std_normal_slow_v, zig_tables)
 from sgdlab.landscapes cimport Landscape, MAXDIM
-from sgdlab.landscapes import Quadratic, Quartic, Sharp2D, Himmelblau
+from sgdlab.landscapes import Quadratic, Quartic, Sharp2D, Himmelblau, FourWell
 from sgdlab.noise cimport NoiseLaw, DataLaw, NoiseScale
-from sgdlab.noise import Constant, Discrete, Gaussian, SIMD
+from sgdlab.noise import Constant, Discrete, Gaussian, Laplace, Pareto, SIMD
 from sgdlab.optimizers cimport Optimizer, MAXSLOTS
 from sgdlab.optimizers import SGD, Adam
 
@@ -50,8 +50,8 @@ cdef extern from "_fast.h":
         int two_point
         int64_t kthr
         double atom0, atom1
-        int gauss
-        double gscale, nscale
+        int noise
+        double gscale, nscale, pe
         const uint64_t* ki
         const double* wi
         sgd_normal_slow_fn slow
@@ -61,7 +61,8 @@ cdef extern from "_fast.h":
         double pa[2]
         double pb[2]
     enum:
-        SGD_FAST_QUADRATIC, SGD_FAST_QUARTIC, SGD_FAST_SHARP2D, SGD_FAST_HIMMELBLAU
+        SGD_FAST_QUADRATIC, SGD_FAST_QUARTIC, SGD_FAST_SHARP2D, SGD_FAST_HIMMELBLAU, SGD_FAST_FOUR_WELL
+        SGD_FAST_NONE, SGD_FAST_GAUSS, SGD_FAST_PARETO, SGD_FAST_LAPLACE
         SGD_FAST_SGD, SGD_FAST_ADAM, SGD_FAST_AMSGRAD
     int64_t sgd_fast_steps(const SgdFastPlan* P, uint64_t* s0, uint64_t* s1, uint64_t* s2,
                            uint64_t* s3, double* W, double* ST, Py_ssize_t slot_stride,
@@ -572,7 +573,8 @@ cdef class Core:
         cdef int i
         cdef const double* atoms
         lands = {Quadratic: SGD_FAST_QUADRATIC, Quartic: SGD_FAST_QUARTIC, Sharp2D: SGD_FAST_SHARP2D,
-                 Himmelblau: SGD_FAST_HIMMELBLAU}
+                 Himmelblau: SGD_FAST_HIMMELBLAU, FourWell: SGD_FAST_FOUR_WELL}
+        noises = {Gaussian: SGD_FAST_GAUSS, Pareto: SGD_FAST_PARETO, Laplace: SGD_FAST_LAPLACE}
         if not SIMD or type(self.L) not in lands or self.lg is not None:
             return False
         if self.proj_kind not in (0, 1) or type(self.opt) not in (SGD, Adam):
@@ -595,14 +597,16 @@ cdef class Core:
             P.atom0 = atoms[0]
             P.atom1 = atoms[1]
         if self.has_noise:
-            # Gaussian, a constant scale, coordinates drawn independently
-            if type(self.noise) is not Gaussian or not self.const_scale or (self.isotropic and self.dim > 1):
+            # a constant scale, coordinates drawn independently
+            if type(self.noise) not in noises or not self.const_scale or (self.isotropic and self.dim > 1):
                 return False
-            P.gauss = 1
+            P.noise = noises[type(self.noise)]
             P.gscale = self.noise.scale
             P.nscale = self.scale0
-            P.ki = zig_tables().ki
-            P.wi = zig_tables().wi
+            if P.noise == SGD_FAST_PARETO:
+                P.pe = -1.0 / (<object>self.noise).alpha     # as Pareto.sample_block computes it
+            P.ki = <uint64_t*>zig_tables().ki
+            P.wi = <double*>zig_tables().wi
             P.slow = _normal_slow_lane
         if type(self.opt) is Adam:
             P.opt = SGD_FAST_AMSGRAD if (<object>self.opt).amsgrad else SGD_FAST_ADAM

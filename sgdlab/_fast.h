@@ -1,7 +1,9 @@
 /* The fused SIMD step of the core (issue 22, item 2): a whole step of a block of runs (data draw,
- * gradient, additive Gaussian noise, optimizer direction, lr step, clip, box projection, divergence
- * test) computed for 4 runs per AVX2 vector, for the models whose gradient is a few products:
- * landscapes quadratic, quartic, sharp2d and himmelblau; optimizers SGD, Adam and AMSGrad.
+ * gradient, additive noise, optimizer direction, lr step, clip, box projection, divergence test)
+ * computed for 4 runs per AVX2 vector: landscapes quadratic, quartic, sharp2d, himmelblau and
+ * four_well; two-point data; Gaussian, Pareto or Laplace noise of constant scale; optimizers SGD,
+ * Adam and AMSGrad. libm's pow, exp and log (four_well, Pareto, Laplace) stay scalar calls, lane
+ * by lane: a vector pow would not give libm's bits.
  *
  * Bit-identical to the scalar passes of `_steps` in sgdlab/_driver.pyx. Per run the operations and
  * their order are those of the scalar code: the expressions below are the scalar ones written on
@@ -21,9 +23,12 @@
 #define SGDLAB_FAST_H
 #include <stdint.h>
 #include <stddef.h>
+#include <math.h>
 #include "_simd.h"
 
-enum { SGD_FAST_QUADRATIC = 1, SGD_FAST_QUARTIC = 2, SGD_FAST_SHARP2D = 3, SGD_FAST_HIMMELBLAU = 4 };
+enum { SGD_FAST_QUADRATIC = 1, SGD_FAST_QUARTIC = 2, SGD_FAST_SHARP2D = 3, SGD_FAST_HIMMELBLAU = 4,
+       SGD_FAST_FOUR_WELL = 5 };
+enum { SGD_FAST_NONE = 0, SGD_FAST_GAUSS = 1, SGD_FAST_PARETO = 2, SGD_FAST_LAPLACE = 3 };
 enum { SGD_FAST_SGD = 0, SGD_FAST_ADAM = 1, SGD_FAST_AMSGRAD = 2 };
 
 /* The slow path of the ziggurat for one run (state words at s0[0], s1[0], s2[0], s3[0], updated):
@@ -37,10 +42,11 @@ typedef struct {
     int two_point;               /* data: 1 two-point law (kthr, atom0, atom1), 0 none (x = 0) */
     int64_t kthr;
     double atom0, atom1;
-    int gauss;                   /* additive noise: 1 Gaussian law of scale gscale times the
-                                    constant scale nscale, 0 none */
-    double gscale, nscale;
-    const uint64_t *ki;          /* ziggurat tables and slow path (gauss only) */
+    int noise;                   /* additive noise: SGD_FAST_GAUSS/PARETO/LAPLACE, a law of scale
+                                    gscale (Pareto: exponent pe = -1/alpha) times the constant
+                                    scale nscale; SGD_FAST_NONE */
+    double gscale, nscale, pe;
+    const uint64_t *ki;          /* ziggurat tables and slow path (Gaussian noise only) */
     const double *wi;
     sgd_normal_slow_fn slow;
     double b1, b2, eps;          /* Adam / AMSGrad */
@@ -136,6 +142,97 @@ SGD_AVX2_INLINE v4d sgd_normal4(const SgdFastPlan *P, uint64_t *s0, uint64_t *s1
 
 enum { SGD_FAST_LANES = 16 };    /* = LANES of sgdlab/_random.pxd: the most runs in a block */
 
+/* k < 2^52 (a 64-bit lane) to double, exactly: the exponent trick of sgd_normal_fast_avx2 */
+SGD_AVX2_INLINE v4d sgd_u52_to_double(__m256i k) {
+    return (v4d)_mm256_sub_pd(_mm256_castsi256_pd(_mm256_or_si256(k, _mm256_set1_epi64x(0x4330000000000000LL))),
+                              _mm256_set1_pd(4503599627370496.0));
+}
+
+/* k < 2^53 to double, exactly (AVX2 has no 64-bit conversion): its high and low 32 bits
+ * converted apart, hi 2^32 + lo, both steps exact since every partial result is an integer < 2^53 */
+SGD_AVX2_INLINE v4d sgd_u53_to_double(__m256i k) {
+    v4d hi = sgd_u52_to_double(_mm256_srli_epi64(k, 32));
+    v4d lo = sgd_u52_to_double(_mm256_and_si256(k, _mm256_set1_epi64x(0xffffffffLL)));
+    return hi * 4294967296.0 + lo;
+}
+
+/* random_sign (sgdlab/_random.pxd): 2 (u >> 63) - 1 */
+SGD_AVX2_INLINE v4d sgd_sign4(uint64_t *s0, uint64_t *s1, uint64_t *s2, uint64_t *s3) {
+    return 2.0 * sgd_u52_to_double(_mm256_srli_epi64(sgd_next4(s0, s1, s2, s3), 63)) - 1.0;
+}
+
+/* next_open: ((u >> 11) + 0.5) 2^-53 */
+SGD_AVX2_INLINE v4d sgd_open4(uint64_t *s0, uint64_t *s1, uint64_t *s2, uint64_t *s3) {
+    return (sgd_u53_to_double(_mm256_srli_epi64(sgd_next4(s0, s1, s2, s3), 11)) + 0.5)
+           * (1.0 / 9007199254740992.0);
+}
+
+/* libm lane by lane: the very calls of the scalar code */
+SGD_AVX2_INLINE v4d sgd_pow4(v4d x, double y) {
+    double a[4] __attribute__((aligned(32)));
+    *(v4d *)a = x;
+    for (int j = 0; j < 4; j++)
+        a[j] = pow(a[j], y);
+    return *(v4d *)a;
+}
+
+SGD_AVX2_INLINE v4d sgd_exp4(v4d x) {
+    double a[4] __attribute__((aligned(32)));
+    *(v4d *)a = x;
+    for (int j = 0; j < 4; j++)
+        a[j] = exp(a[j]);
+    return *(v4d *)a;
+}
+
+SGD_AVX2_INLINE v4d sgd_log4(v4d x) {
+    double a[4] __attribute__((aligned(32)));
+    *(v4d *)a = x;
+    for (int j = 0; j < 4; j++)
+        a[j] = log(a[j]);
+    return *(v4d *)a;
+}
+
+/* sym_pareto_e and std_laplace of sgdlab/_random.pxd: the sign first, then the uniform */
+SGD_AVX2_INLINE v4d sgd_pareto4(double e, uint64_t *s0, uint64_t *s1, uint64_t *s2, uint64_t *s3) {
+    v4d s = sgd_sign4(s0, s1, s2, s3);
+    return s * sgd_pow4(sgd_open4(s0, s1, s2, s3), e);
+}
+
+SGD_AVX2_INLINE v4d sgd_laplace4(uint64_t *s0, uint64_t *s1, uint64_t *s2, uint64_t *s3) {
+    v4d s = sgd_sign4(s0, s1, s2, s3);
+    return s * -sgd_log4(sgd_open4(s0, s1, s2, s3));
+}
+
+/* _four_well_grad of sgdlab/landscapes.pyx at 4 points, operation for operation: the nine factors
+ * v[k] and their derivatives dv[k], then f' by the product rule with prefix/suffix products */
+SGD_AVX2_INLINE v4d sgd_four_well_grad4(v4d z) {
+    v4d v[9], dv[9], pre[10], suf[10], s = sgd_v(0.0), d, q, e;
+    int k;
+    v[0] = z + 1.6; dv[0] = sgd_v(1.0);
+    v[1] = (z + 1.3) * (z + 1.3); dv[1] = 2.0 * (z + 1.3);
+    v[2] = (z - 0.2) * (z - 0.2); dv[2] = 2.0 * (z - 0.2);
+    v[3] = (z - 0.7) * (z - 0.7); dv[3] = 2.0 * (z - 0.7);
+    v[4] = z - 1.6; dv[4] = sgd_v(1.0);
+    d = sgd_fabs(1.65 - z);
+    v[5] = sgd_pow4(0.05 * d, 0.6);
+    dv[5] = sgd_sel(d > 0.0, -0.6 * v[5] / d * sgd_sel(z < 1.65, sgd_v(1.0), sgd_v(-1.0)), sgd_v(0.0));
+    q = 0.01 + 4.0 * (z - 0.5) * (z - 0.5);
+    v[6] = 1.0 + 1.0 / q; dv[6] = -8.0 * (z - 0.5) / (q * q);
+    q = 0.1 + 4.0 * (z + 1.5) * (z + 1.5);
+    v[7] = 1.0 + 1.0 / q; dv[7] = -8.0 * (z + 1.5) / (q * q);
+    e = sgd_exp4(-5.0 * (z + 0.8) * (z + 0.8));
+    v[8] = 1.0 - 0.25 * e; dv[8] = 2.5 * (z + 0.8) * e;
+    pre[0] = sgd_v(1.0);
+    for (k = 0; k < 9; k++)
+        pre[k + 1] = pre[k] * v[k];
+    suf[9] = sgd_v(1.0);
+    for (k = 8; k >= 0; k--)
+        suf[k] = suf[k + 1] * v[k];
+    for (k = 0; k < 9; k++)
+        s = s + dv[k] * pre[k] * suf[k + 1];
+    return s;
+}
+
 /* One step of 4 runs: w0p[0..3], w1p[0..3] are coordinates 0 and 1 of their iterates, st[k * 2 *
  * SGD_FAST_LANES + i * SGD_FAST_LANES + 0..3] coordinate i of their optimizer state slot k (m, v,
  * vhat), all updated in place; returns the movemask of the runs whose new iterate is non-finite or
@@ -159,15 +256,25 @@ SGD_AVX2_INLINE int sgd_fast_group(const SgdFastPlan *P, const int land, const i
         v4d w1 = w[0], w2 = w[1];
         g[0] = -2.0 * w1 + 4.0 * w1 * w1 * w1 + 12.0 * w1 * w2 * w2 + x * P->lb * w1;
         g[1] = -2.0 * w2 + 4.0 * w2 * w2 * w2 + 12.0 * w1 * w1 * w2 - 2.0 * P->la * w2;
-    } else {    /* himmelblau */
+    } else if (land == SGD_FAST_HIMMELBLAU) {
         v4d u = w[0], v = w[1];
         v4d a = u * u + v - 11.0, b = u + v * v - 7.0;
         g[0] = 4.0 * u * a + 2.0 * b;
         g[1] = 2.0 * a + 4.0 * v * b;
+    } else {    /* four_well */
+        g[0] = sgd_four_well_grad4(w[0]);
     }
-    if (P->gauss)     /* coordinate by coordinate, as sample_block draws them; T = scale Z, G += s T */
-        for (i = 0; i < dim; i++)
-            g[i] = g[i] + P->nscale * (P->gscale * sgd_normal4(P, s0, s1, s2, s3));
+    /* the noise coordinate by coordinate, as sample_block draws it; T = scale Z, then G += s T */
+    for (i = 0; i < dim && P->noise != SGD_FAST_NONE; i++) {
+        v4d z;
+        if (P->noise == SGD_FAST_GAUSS)
+            z = sgd_normal4(P, s0, s1, s2, s3);
+        else if (P->noise == SGD_FAST_PARETO)
+            z = sgd_pareto4(P->pe, s0, s1, s2, s3);
+        else
+            z = sgd_laplace4(s0, s1, s2, s3);
+        g[i] = g[i] + P->nscale * (P->gscale * z);
+    }
     /* the direction (sgdlab/optimizers.pyx direction_block) */
     for (i = 0; i < dim; i++) {
         if (opt == SGD_FAST_SGD) {
@@ -250,7 +357,7 @@ SGD_AVX2_INLINE int64_t sgd_fast_loop(const SgdFastPlan *P, const int land, cons
 
 /* The block's steps (see sgd_fast_loop) on its lane-major iterates W (n x dim) and slot-major
  * optimizer state ST (slot k of element q at ST[k * slot_stride + q]), copied in and out. */
-SGD_AVX2 static int64_t sgd_fast_steps(const SgdFastPlan *P, uint64_t *s0, uint64_t *s1, uint64_t *s2,
+SGD_AVX2 __attribute__((unused)) static int64_t sgd_fast_steps(const SgdFastPlan *P, uint64_t *s0, uint64_t *s1, uint64_t *s2,
                                        uint64_t *s3, double *W, double *ST, ptrdiff_t slot_stride,
                                        ptrdiff_t n, int64_t nsteps, int *badmask) {
     double w[2][SGD_FAST_LANES] __attribute__((aligned(32)));
@@ -283,6 +390,9 @@ SGD_AVX2 static int64_t sgd_fast_steps(const SgdFastPlan *P, uint64_t *s0, uint6
         SGD_FAST_CASE(SGD_FAST_HIMMELBLAU, SGD_FAST_SGD, 2)
         SGD_FAST_CASE(SGD_FAST_HIMMELBLAU, SGD_FAST_ADAM, 2)
         SGD_FAST_CASE(SGD_FAST_HIMMELBLAU, SGD_FAST_AMSGRAD, 2)
+        SGD_FAST_CASE(SGD_FAST_FOUR_WELL, SGD_FAST_SGD, 1)
+        SGD_FAST_CASE(SGD_FAST_FOUR_WELL, SGD_FAST_ADAM, 1)
+        SGD_FAST_CASE(SGD_FAST_FOUR_WELL, SGD_FAST_AMSGRAD, 1)
         default:
             *badmask = 0;
             return 0;       /* not a fused model: the driver never asks (see Core._fast_plan) */

@@ -67,6 +67,12 @@ cases = [
     dict(landscape="himmelblau", noise="gaussian", noise_scale=30.0, lr=0.01, w0=w2 * 4, max_abs=1e4,
          optimizer="adam", snapshots=[100, 400]),
     dict(landscape="himmelblau", lr=0.02, w0=w2 * 4, clip=0.3),
+    dict(landscape="four_well", lr=0.01, w0=w1, clip=0.5, noise=sgdlab.make_noise("pareto", alpha=1.2),
+         noise_scale=0.1, project=sgdlab.Interval(-1.6, 1.6), occupancy_edges=[-1, 0, 1]),
+    dict(landscape="four_well", lr=0.05, w0=w1, noise="laplace", noise_scale=0.5, optimizer="adam",
+         max_abs=3.0),
+    dict(landscape="quartic", data=sgdlab.TwoPoint(-1.0), lr=0.1, w0=w1, noise=sgdlab.make_noise("pareto", alpha=0.8),
+         noise_scale=0.05, max_abs=1e3),
 ]
 out = []
 with warnings.catch_warnings():
