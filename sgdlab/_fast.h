@@ -233,18 +233,26 @@ SGD_AVX2_INLINE v4d sgd_four_well_grad4(v4d z) {
     return s;
 }
 
-/* One step of 4 runs: w0p[0..3], w1p[0..3] are coordinates 0 and 1 of their iterates, st[k * 2 *
- * SGD_FAST_LANES + i * SGD_FAST_LANES + 0..3] coordinate i of their optimizer state slot k (m, v,
- * vhat), all updated in place; returns the movemask of the runs whose new iterate is non-finite or
- * beyond max_abs. `land`, `opt` and `dim` are constants at each call site (one loop per model). */
+/* Where a block's iterates and optimizer state are, coordinate-major: coordinate i of run j at
+ * w[i * wc + j], of its optimizer state slot k (m, v, vhat) at st[k * ss + i * sc + j]. */
+typedef struct {
+    double *w, *st;
+    ptrdiff_t wc, sc, ss;
+} SgdFastState;
+
+SGD_AVX2_INLINE v4d sgd_load(const double *p) { return (v4d)_mm256_loadu_pd(p); }
+SGD_AVX2_INLINE void sgd_store(double *p, v4d a) { _mm256_storeu_pd(p, (__m256d)a); }
+
+/* One step of the 4 runs o..o+3, their state updated in place; returns the movemask of the runs
+ * whose new iterate is non-finite or beyond max_abs. `land`, `opt` and `dim` are constants at each
+ * call site (one loop per model). */
 SGD_AVX2_INLINE int sgd_fast_group(const SgdFastPlan *P, const int land, const int opt, const int dim,
                                    uint64_t *s0, uint64_t *s1, uint64_t *s2, uint64_t *s3,
-                                   double *w0p, double *w1p, double *st) {
-    const ptrdiff_t cst = SGD_FAST_LANES, sst = 2 * SGD_FAST_LANES;
+                                   const SgdFastState *S, ptrdiff_t o) {
     v4d x = sgd_v(0.0), g[2], d[2], wn[2], w[2];
     int i;
-    w[0] = *(v4d *)w0p;
-    w[1] = dim > 1 ? *(v4d *)w1p : sgd_v(0.0);
+    for (i = 0; i < dim; i++)
+        w[i] = sgd_load(S->w + i * S->wc + o);
     if (P->two_point)
         x = sgd_two_point4(P, s0, s1, s2, s3);
     /* the gradients of sgdlab/landscapes.pyx grad_block, operation for operation */
@@ -280,17 +288,19 @@ SGD_AVX2_INLINE int sgd_fast_group(const SgdFastPlan *P, const int land, const i
         if (opt == SGD_FAST_SGD) {
             d[i] = g[i];
         } else {
-            v4d *m = (v4d *)(st + i * cst), *v = (v4d *)(st + sst + i * cst);
-            v4d *vh = (v4d *)(st + 2 * sst + i * cst);
-            v4d den;
-            *m = P->b1 * *m + (1.0 - P->b1) * g[i];
-            *v = P->b2 * *v + (1.0 - P->b2) * g[i] * g[i];
+            double *pm = S->st + i * S->sc + o, *pv = pm + S->ss, *pvh = pm + 2 * S->ss;
+            v4d m = sgd_load(pm), v = sgd_load(pv), vh = sgd_load(pvh), den;
+            m = P->b1 * m + (1.0 - P->b1) * g[i];
+            v = P->b2 * v + (1.0 - P->b2) * g[i] * g[i];
             if (opt == SGD_FAST_AMSGRAD)
-                *vh = sgd_sel(*v > *vh, *v, *vh);
+                vh = sgd_sel(v > vh, v, vh);
             else
-                *vh = *v;
-            den = sgd_sqrt(*vh) + P->eps;
-            d[i] = sgd_sel(den > 0.0, *m / den, sgd_v(0.0));
+                vh = v;
+            den = sgd_sqrt(vh) + P->eps;
+            d[i] = sgd_sel(den > 0.0, m / den, sgd_v(0.0));
+            sgd_store(pm, m);
+            sgd_store(pv, v);
+            sgd_store(pvh, vh);
         }
         d[i] = P->lr * d[i];
     }
@@ -316,9 +326,8 @@ SGD_AVX2_INLINE int sgd_fast_group(const SgdFastPlan *P, const int land, const i
         }
         bad |= ~(sgd_fabs(wn[i]) <= P->max_abs);
     }
-    *(v4d *)w0p = wn[0];
-    if (dim > 1)
-        *(v4d *)w1p = wn[1];
+    for (i = 0; i < dim; i++)
+        sgd_store(S->w + i * S->wc + o, wn[i]);
     return _mm256_movemask_pd((__m256d)bad);
 }
 
@@ -327,8 +336,8 @@ SGD_AVX2_INLINE int sgd_fast_group(const SgdFastPlan *P, const int land, const i
  * run j). Groups of 4 runs are independent, so the out-of-order core overlaps them. */
 SGD_AVX2_INLINE int64_t sgd_fast_loop(const SgdFastPlan *P, const int land, const int opt, const int dim,
                                       uint64_t *s0, uint64_t *s1, uint64_t *s2, uint64_t *s3,
-                                      double (*w)[SGD_FAST_LANES], double *st, ptrdiff_t n,
-                                      int64_t nsteps, int *badmask) {
+                                      const SgdFastState *S, ptrdiff_t n, int64_t nsteps,
+                                      int *badmask) {
     const ptrdiff_t ng = (n + 3) / 4;
     const int live = (int)((1u << n) - 1u);
     int64_t t = 0;
@@ -336,8 +345,7 @@ SGD_AVX2_INLINE int64_t sgd_fast_loop(const SgdFastPlan *P, const int land, cons
         int bad = 0;
         for (ptrdiff_t g = 0; g < ng; g++) {
             ptrdiff_t o = 4 * g;
-            bad |= sgd_fast_group(P, land, opt, dim, s0 + o, s1 + o, s2 + o, s3 + o, &w[0][o],
-                                  &w[1][o], st + o) << o;
+            bad |= sgd_fast_group(P, land, opt, dim, s0 + o, s1 + o, s2 + o, s3 + o, S, o) << o;
         }
         t++;
         bad &= live;     /* lanes past the live runs compute freely and never stop anything */
@@ -352,11 +360,12 @@ SGD_AVX2_INLINE int64_t sgd_fast_loop(const SgdFastPlan *P, const int land, cons
 
 #define SGD_FAST_CASE(L, O, D) \
     case (L) * 4 + (O): \
-        done = sgd_fast_loop(&plan, (L), (O), (D), s0, s1, s2, s3, w, &st[0][0][0], n, nsteps, badmask); \
+        done = sgd_fast_loop(&plan, (L), (O), (D), s0, s1, s2, s3, &S, n, nsteps, badmask); \
         break;
 
 /* The block's steps (see sgd_fast_loop) on its lane-major iterates W (n x dim) and slot-major
- * optimizer state ST (slot k of element q at ST[k * slot_stride + q]), copied in and out. */
+ * optimizer state ST (slot k of element q at ST[k * slot_stride + q]): in place in dimension 1
+ * (already coordinate-major), through coordinate-major copies in dimension 2. */
 SGD_AVX2 __attribute__((unused)) static int64_t sgd_fast_steps(const SgdFastPlan *P, uint64_t *s0, uint64_t *s1, uint64_t *s2,
                                        uint64_t *s3, double *W, double *ST, ptrdiff_t slot_stride,
                                        ptrdiff_t n, int64_t nsteps, int *badmask) {
@@ -367,16 +376,28 @@ SGD_AVX2 __attribute__((unused)) static int64_t sgd_fast_steps(const SgdFastPlan
     /* the plan in a local: the stores to the state below cannot alias it, so its fields stay in
        registers (a pointer to a caller's struct of doubles would be reloaded after every store) */
     const SgdFastPlan plan = *P;
+    SgdFastState S;
     int64_t done = 0;
     ptrdiff_t j;
     int i, k;
-    /* lanes past the live runs start from 0 (no denormals or NaNs slowing them down) */
-    for (j = 0; j < n4; j++)
-        for (i = 0; i < 2; i++) {
-            w[i][j] = (j < n && i < dim) ? W[j * dim + i] : 0.0;
+    /* lanes past the live runs start from 0 (stale values could be denormals, slow to compute on) */
+    if (dim == 1) {
+        S.w = W; S.wc = 0; S.st = ST; S.sc = 0; S.ss = slot_stride;
+        for (j = n; j < n4; j++) {
+            W[j] = 0.0;
             for (k = 0; k < nsl; k++)
-                st[k][i][j] = (j < n && i < dim) ? ST[k * slot_stride + j * dim + i] : 0.0;
+                ST[k * slot_stride + j] = 0.0;
         }
+    } else {
+        S.w = &w[0][0]; S.wc = SGD_FAST_LANES;
+        S.st = &st[0][0][0]; S.sc = SGD_FAST_LANES; S.ss = 2 * SGD_FAST_LANES;
+        for (j = 0; j < n4; j++)
+            for (i = 0; i < 2; i++) {
+                w[i][j] = j < n ? W[j * 2 + i] : 0.0;
+                for (k = 0; k < nsl; k++)
+                    st[k][i][j] = j < n ? ST[k * slot_stride + j * 2 + i] : 0.0;
+            }
+    }
     switch (P->land * 4 + P->opt) {
         SGD_FAST_CASE(SGD_FAST_QUADRATIC, SGD_FAST_SGD, 1)
         SGD_FAST_CASE(SGD_FAST_QUADRATIC, SGD_FAST_ADAM, 1)
@@ -397,12 +418,13 @@ SGD_AVX2 __attribute__((unused)) static int64_t sgd_fast_steps(const SgdFastPlan
             *badmask = 0;
             return 0;       /* not a fused model: the driver never asks (see Core._fast_plan) */
     }
-    for (j = 0; j < n; j++)
-        for (i = 0; i < dim; i++) {
-            W[j * dim + i] = w[i][j];
-            for (k = 0; k < nsl; k++)
-                ST[k * slot_stride + j * dim + i] = st[k][i][j];
-        }
+    if (dim == 2)
+        for (j = 0; j < n; j++)
+            for (i = 0; i < 2; i++) {
+                W[j * 2 + i] = w[i][j];
+                for (k = 0; k < nsl; k++)
+                    ST[k * slot_stride + j * 2 + i] = st[k][i][j];
+            }
     return done;
 }
 #undef SGD_FAST_CASE
