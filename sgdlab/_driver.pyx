@@ -9,7 +9,9 @@ Python side (`sgdlab.simulate`) calls it in chunks of steps and the result does 
 chunking: run r only ever draws from its own stream r. No float is reduced across runs here.
 
 How it is fast:
-* Runs are cut into blocks of BLOCK; each thread owns a contiguous range of blocks (static schedule).
+* Runs are cut into blocks of BLOCK; threads take contiguous runs of blocks from a shared counter
+  (about 16 per thread and chunk), so a thread slowed down by another process does not hold the
+  others up.
   A block copies its whole state (iterates, streams, optimizer state, escape-rate sums) into a
   private `Blk` on the thread's stack, advances it through the whole chunk of steps and writes it
   back once (and once per run that stops). Shared arrays are not touched step by step, so
@@ -632,11 +634,15 @@ cdef class Core:
         cdef Py_ssize_t b, n = self.w.shape[0]
         cdef Py_ssize_t n_blocks = (n + BLOCK - 1) // BLOCK
         cdef int64_t t0 = self.t
+        # blocks per grab: ~16 grabs per thread balance the threads when one shares its core with
+        # another process (a static split waits for the slowest thread), at a negligible cost
+        # (a block writes its state back once per chunk, so neighbouring blocks on two threads
+        # touch one shared cache line at most once per chunk)
+        cdef Py_ssize_t grain = max(1, n_blocks // (16 * n_threads))
         if t1 <= t0:
             return
         with nogil:
-            # static: each thread owns one contiguous range of blocks
-            for b in prange(n_blocks, num_threads=n_threads, schedule="static"):
+            for b in prange(n_blocks, num_threads=n_threads, schedule="dynamic", chunksize=grain):
                 _run_block(self, b * BLOCK, min(n, (b + 1) * BLOCK), t0, t1, threadid())
         self.t = t1
 
