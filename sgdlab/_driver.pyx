@@ -850,7 +850,7 @@ cdef void _steps(Core S, Blk* b, int64_t t0, int64_t t1, int tid, DimT* tag) noe
     cdef double pb[MAXDIM]
     cdef bint log_growth = S.lg is not None, identity_dir = S.identity_dir
     cdef bint events = S.exit_region is not None or S.targets is not None
-    cdef bint plain
+    cdef bint every_step
     cdef int badmask
     if DimT is Dim1:
         dim = 1
@@ -864,9 +864,9 @@ cdef void _steps(Core S, Blk* b, int64_t t0, int64_t t1, int tid, DimT* tag) noe
         D = &G[0]
     else:
         D = &Dbuf[0]
-    # with no event or record to take after each step, the fused step runs the chunk in one call
-    plain = not (events or S.snaps is not None or S.traj is not None or S.occ is not None
-                 or S.hist is not None)
+    # events, occupancy and histograms look at the block after every step; snapshots and
+    # trajectories only at their steps (`_next_record_step`): between those the fused step runs on
+    every_step = events or S.occ is not None or S.hist is not None
     t = t0
     while t < t1:
         n = b.n
@@ -876,7 +876,7 @@ cdef void _steps(Core S, Blk* b, int64_t t0, int64_t t1, int tid, DimT* tag) noe
             # the fused SIMD step (sgdlab/_fast.h): up to the chunk's end, or the first step at
             # which a run diverges; then the events, records and stops below, as after one step
             t += sgd_fast_steps(&S.plan, b.R.s0, b.R.s1, b.R.s2, b.R.s3, b.W, b.ST, LANE, n,
-                                t1 - t if plain else 1, &badmask)
+                                1 if every_step else _next_record_step(S, b, t, t1) - t, &badmask)
             n_bad = 0
             for j in range(n):
                 bad = (badmask >> j) & 1
@@ -962,6 +962,22 @@ cdef void _steps(Core S, Blk* b, int64_t t0, int64_t t1, int tid, DimT* tag) noe
         for q in range(m):
             b.W[q] = WN[q]
         _after_update(S, b, t, tid, dim, n_bad, events)
+
+
+cdef inline int64_t _next_record_step(Core S, Blk* b, int64_t t, int64_t t1) noexcept nogil:
+    """The first step after t, at most t1, at which a snapshot or a trajectory frame of this block
+    is taken."""
+    cdef int64_t nxt = t1, f
+    cdef Py_ssize_t j
+    if S.snaps is not None and b.snap_p < S.snaps.ns:
+        nxt = min(nxt, S.snaps.steps[b.snap_p])
+    if S.traj is not None:
+        for j in range(b.n):
+            if b.run[j] < S.traj.n_traj:
+                f = (t // S.traj.thin + 1) * S.traj.thin
+                nxt = min(nxt, f)
+                break
+    return max(nxt, t + 1)
 
 
 cdef inline void _after_update(Core S, Blk* b, int64_t t, int tid, int dim, Py_ssize_t n_bad,
