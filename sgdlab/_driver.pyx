@@ -38,7 +38,8 @@ from libc.string cimport memset
 from sgdlab._random cimport (Rng, RngBlock, LANES, lane_get, lane_put, std_normal, NormalSlow,
                              std_normal_slow_v, zig_tables)
 from sgdlab.landscapes cimport Landscape, MAXDIM
-from sgdlab.landscapes import Quadratic, Quartic, Sharp2D, Himmelblau, FourWell
+from sgdlab.landscapes import (Quadratic, Quartic, Sharp2D, Himmelblau, FourWell, DoubleWell,
+                               KinkedTwoWell, Sine, FlatMax, Harmonic, TwoLayer, ThreeHumpCamel)
 from sgdlab.noise cimport NoiseLaw, DataLaw, NoiseScale
 from sgdlab.noise import Constant, Discrete, Gaussian, Laplace, Pareto, SIMD
 from sgdlab.optimizers cimport Optimizer, MAXSLOTS
@@ -67,6 +68,8 @@ cdef extern from "_fast.h":
         double pb[2]
     enum:
         SGD_FAST_QUADRATIC, SGD_FAST_QUARTIC, SGD_FAST_SHARP2D, SGD_FAST_HIMMELBLAU, SGD_FAST_FOUR_WELL
+        SGD_FAST_DOUBLE_WELL, SGD_FAST_KINKED, SGD_FAST_SINE, SGD_FAST_FLAT_MAX, SGD_FAST_HARMONIC
+        SGD_FAST_TWO_LAYER, SGD_FAST_CAMEL
         SGD_FAST_NONE, SGD_FAST_GAUSS, SGD_FAST_PARETO, SGD_FAST_LAPLACE
         SGD_FAST_SGD, SGD_FAST_ADAM, SGD_FAST_AMSGRAD
     int64_t sgd_fast_steps(const SgdFastPlan* P, uint64_t* s0, uint64_t* s1, uint64_t* s2,
@@ -578,7 +581,10 @@ cdef class Core:
         cdef int i
         cdef const double* atoms
         lands = {Quadratic: SGD_FAST_QUADRATIC, Quartic: SGD_FAST_QUARTIC, Sharp2D: SGD_FAST_SHARP2D,
-                 Himmelblau: SGD_FAST_HIMMELBLAU, FourWell: SGD_FAST_FOUR_WELL}
+                 Himmelblau: SGD_FAST_HIMMELBLAU, FourWell: SGD_FAST_FOUR_WELL,
+                 DoubleWell: SGD_FAST_DOUBLE_WELL, KinkedTwoWell: SGD_FAST_KINKED, Sine: SGD_FAST_SINE,
+                 FlatMax: SGD_FAST_FLAT_MAX, Harmonic: SGD_FAST_HARMONIC, TwoLayer: SGD_FAST_TWO_LAYER,
+                 ThreeHumpCamel: SGD_FAST_CAMEL}
         noises = {Gaussian: SGD_FAST_GAUSS, Pareto: SGD_FAST_PARETO, Laplace: SGD_FAST_LAPLACE}
         if not SIMD or type(self.L) not in lands or self.lg is not None:
             return False
@@ -592,6 +598,14 @@ cdef class Core:
         elif P.land == SGD_FAST_SHARP2D:
             P.la = (<object>self.L).a
             P.lb = (<object>self.L).b
+        elif P.land == SGD_FAST_DOUBLE_WELL:
+            P.lc = (<object>self.L).R
+        elif P.land == SGD_FAST_KINKED:
+            P.la = (<object>self.L).a
+            P.lb = (<object>self.L).b
+            P.lc = (<object>self.L).kink_grad
+        elif P.land == SGD_FAST_HARMONIC:
+            P.lc = (<object>self.L).k
         if self.L.sampled:
             # one draw of a two-point law per step (no batch, no exact gradient)
             if self.exact or self.batch != 1 or type(self.data) is not Discrete or self.data.n_atoms != 2:

@@ -1,9 +1,9 @@
 /* The fused SIMD step of the core (issue 22, item 2): a whole step of a block of runs (data draw,
  * gradient, additive noise, optimizer direction, lr step, clip, box projection, divergence test)
- * computed for 4 runs per AVX2 vector: landscapes quadratic, quartic, sharp2d, himmelblau and
- * four_well; two-point data; Gaussian, Pareto or Laplace noise of constant scale; optimizers SGD,
- * Adam and AMSGrad. libm's pow, exp and log (four_well, Pareto, Laplace) stay scalar calls, lane
- * by lane: a vector pow would not give libm's bits.
+ * computed for 4 runs per AVX2 vector: every landscape of sgdlab/landscapes.pyx; two-point data;
+ * Gaussian, Pareto or Laplace noise of constant scale; optimizers SGD, Adam and AMSGrad. libm's
+ * pow, exp, log and sin (four_well, sine, Pareto, Laplace) stay scalar calls, lane by lane: a
+ * vector pow would not give libm's bits.
  *
  * Bit-identical to the scalar passes of `_steps` in sgdlab/_driver.pyx. Per run the operations and
  * their order are those of the scalar code: the expressions below are the scalar ones written on
@@ -27,7 +27,8 @@
 #include "_simd.h"
 
 enum { SGD_FAST_QUADRATIC = 1, SGD_FAST_QUARTIC = 2, SGD_FAST_SHARP2D = 3, SGD_FAST_HIMMELBLAU = 4,
-       SGD_FAST_FOUR_WELL = 5 };
+       SGD_FAST_FOUR_WELL = 5, SGD_FAST_DOUBLE_WELL = 6, SGD_FAST_KINKED = 7, SGD_FAST_SINE = 8,
+       SGD_FAST_FLAT_MAX = 9, SGD_FAST_HARMONIC = 10, SGD_FAST_TWO_LAYER = 11, SGD_FAST_CAMEL = 12 };
 enum { SGD_FAST_NONE = 0, SGD_FAST_GAUSS = 1, SGD_FAST_PARETO = 2, SGD_FAST_LAPLACE = 3 };
 enum { SGD_FAST_SGD = 0, SGD_FAST_ADAM = 1, SGD_FAST_AMSGRAD = 2 };
 
@@ -38,7 +39,8 @@ typedef double (*sgd_normal_slow_fn)(uint64_t *s0, uint64_t *s1, uint64_t *s2, u
 
 typedef struct {
     int land, opt, dim;          /* SGD_FAST_* ; dim 1 or 2 (the landscape's) */
-    double lc, la, lb;           /* quartic c; sharp2d a, b */
+    double lc, la, lb;           /* landscape constants: quartic c; sharp2d a, b; double_well R (lc);
+                                    kinked_two_well a, b, kink_grad (la, lb, lc); harmonic k (lc) */
     int two_point;               /* data: 1 two-point law (kthr, atom0, atom1), 0 none (x = 0) */
     int64_t kthr;
     double atom0, atom1;
@@ -184,6 +186,14 @@ SGD_AVX2_INLINE v4d sgd_exp4(v4d x) {
     return *(v4d *)a;
 }
 
+SGD_AVX2_INLINE v4d sgd_sin4(v4d x) {
+    double a[4] __attribute__((aligned(32)));
+    *(v4d *)a = x;
+    for (int j = 0; j < 4; j++)
+        a[j] = sin(a[j]);
+    return *(v4d *)a;
+}
+
 SGD_AVX2_INLINE v4d sgd_log4(v4d x) {
     double a[4] __attribute__((aligned(32)));
     *(v4d *)a = x;
@@ -269,8 +279,32 @@ SGD_AVX2_INLINE int sgd_fast_group(const SgdFastPlan *P, const int land, const i
         v4d a = u * u + v - 11.0, b = u + v * v - 7.0;
         g[0] = 4.0 * u * a + 2.0 * b;
         g[1] = 2.0 * a + 4.0 * v * b;
-    } else {    /* four_well */
+    } else if (land == SGD_FAST_FOUR_WELL) {
         g[0] = sgd_four_well_grad4(w[0]);
+    } else if (land == SGD_FAST_DOUBLE_WELL) {   /* z > R, z < -R, else: selected, not branched */
+        v4d z = w[0];
+        double R = P->lc;
+        g[0] = sgd_sel(z > R, (R * R * R - R) + (3.0 * R * R - 1.0) * (z - R),
+                       sgd_sel(z < -R, -(R * R * R - R) + (3.0 * R * R - 1.0) * (z + R), z * z * z - z));
+    } else if (land == SGD_FAST_KINKED) {        /* z < 0, z > 0, else (0 or NaN): kink_grad */
+        v4d z = w[0];
+        g[0] = sgd_sel(z < 0.0, P->la * (z + 1.0), sgd_sel(z > 0.0, P->lb * (z - 1.0), sgd_v(P->lc)));
+    } else if (land == SGD_FAST_SINE) {
+        g[0] = sgd_sin4(2.0 * M_PI * w[0]);
+    } else if (land == SGD_FAST_FLAT_MAX) {
+        v4d z = w[0], z2 = z * z;
+        g[0] = z2 * z2 * z - z2 * z;
+    } else if (land == SGD_FAST_HARMONIC) {
+        g[0] = P->lc * w[0];
+    } else if (land == SGD_FAST_TWO_LAYER) {
+        v4d e = w[0] * w[1] - x;
+        g[0] = e * w[1];
+        g[1] = e * w[0];
+    } else {    /* three_hump_camel */
+        v4d u = w[0], v = w[1], u2 = u * u;
+        g[0] = (12.0 * u2 * u2 * u / 13.0 + 5.0 * u2 * u2 / 8.0 - 91.0 * u2 * u / 16.0
+                - 1.5 * u2 + 21.0 * u / 4.0 + v);
+        g[1] = 2.5 * v + u;
     }
     /* the noise coordinate by coordinate, as sample_block draws it; T = scale Z, then G += s T */
     for (i = 0; i < dim && P->noise != SGD_FAST_NONE; i++) {
@@ -414,6 +448,27 @@ SGD_AVX2 __attribute__((unused)) static int64_t sgd_fast_steps(const SgdFastPlan
         SGD_FAST_CASE(SGD_FAST_FOUR_WELL, SGD_FAST_SGD, 1)
         SGD_FAST_CASE(SGD_FAST_FOUR_WELL, SGD_FAST_ADAM, 1)
         SGD_FAST_CASE(SGD_FAST_FOUR_WELL, SGD_FAST_AMSGRAD, 1)
+        SGD_FAST_CASE(SGD_FAST_DOUBLE_WELL, SGD_FAST_SGD, 1)
+        SGD_FAST_CASE(SGD_FAST_DOUBLE_WELL, SGD_FAST_ADAM, 1)
+        SGD_FAST_CASE(SGD_FAST_DOUBLE_WELL, SGD_FAST_AMSGRAD, 1)
+        SGD_FAST_CASE(SGD_FAST_KINKED, SGD_FAST_SGD, 1)
+        SGD_FAST_CASE(SGD_FAST_KINKED, SGD_FAST_ADAM, 1)
+        SGD_FAST_CASE(SGD_FAST_KINKED, SGD_FAST_AMSGRAD, 1)
+        SGD_FAST_CASE(SGD_FAST_SINE, SGD_FAST_SGD, 1)
+        SGD_FAST_CASE(SGD_FAST_SINE, SGD_FAST_ADAM, 1)
+        SGD_FAST_CASE(SGD_FAST_SINE, SGD_FAST_AMSGRAD, 1)
+        SGD_FAST_CASE(SGD_FAST_FLAT_MAX, SGD_FAST_SGD, 1)
+        SGD_FAST_CASE(SGD_FAST_FLAT_MAX, SGD_FAST_ADAM, 1)
+        SGD_FAST_CASE(SGD_FAST_FLAT_MAX, SGD_FAST_AMSGRAD, 1)
+        SGD_FAST_CASE(SGD_FAST_HARMONIC, SGD_FAST_SGD, 1)
+        SGD_FAST_CASE(SGD_FAST_HARMONIC, SGD_FAST_ADAM, 1)
+        SGD_FAST_CASE(SGD_FAST_HARMONIC, SGD_FAST_AMSGRAD, 1)
+        SGD_FAST_CASE(SGD_FAST_TWO_LAYER, SGD_FAST_SGD, 2)
+        SGD_FAST_CASE(SGD_FAST_TWO_LAYER, SGD_FAST_ADAM, 2)
+        SGD_FAST_CASE(SGD_FAST_TWO_LAYER, SGD_FAST_AMSGRAD, 2)
+        SGD_FAST_CASE(SGD_FAST_CAMEL, SGD_FAST_SGD, 2)
+        SGD_FAST_CASE(SGD_FAST_CAMEL, SGD_FAST_ADAM, 2)
+        SGD_FAST_CASE(SGD_FAST_CAMEL, SGD_FAST_AMSGRAD, 2)
         default:
             *badmask = 0;
             return 0;       /* not a fused model: the driver never asks (see Core._fast_plan) */

@@ -73,6 +73,17 @@ cases = [
          max_abs=3.0),
     dict(landscape="quartic", data=sgdlab.TwoPoint(-1.0), lr=0.1, w0=w1, noise=sgdlab.make_noise("pareto", alpha=0.8),
          noise_scale=0.05, max_abs=1e3),
+    dict(landscape="double_well", lr=0.05, w0=w1 * 2, noise=sgdlab.make_noise("pareto", alpha=1.5),
+         noise_scale=0.3, clip=1.0, project=sgdlab.Interval(-3, 3)),
+    dict(landscape="kinked_two_well", landscape_params={"a": 1.0, "b": 3.0, "kink_grad": 0.25}, lr=0.1,
+         w0=np.where(np.arange(203) % 5 == 0, 0.0, w1), noise="gaussian", noise_scale=0.4),
+    dict(landscape="sine", lr=0.05, w0=w1, noise="laplace", noise_scale=0.5, optimizer="amsgrad"),
+    dict(landscape="flat_max", lr=0.2, w0=w1, noise="gaussian", noise_scale=0.5, max_abs=10.0),
+    dict(landscape="harmonic", landscape_params={"k": 2.0}, lr=0.3, w0=w1, noise="gaussian", noise_scale=1.0),
+    dict(landscape="two_layer", data=sgdlab.TwoPoint(0.5), lr=0.2, w0=w2 * 2, max_abs=1e4,
+         exit_region=sgdlab.Box([-2, -2], [2, 2])),
+    dict(landscape="three_hump_camel", lr=0.01, w0=w2 * 2, noise="gaussian", noise_scale=2.0, clip=0.5,
+         targets=[sgdlab.Ball([0, 0], 0.1)]),
 ]
 out = []
 with warnings.catch_warnings():
