@@ -54,6 +54,7 @@ cdef extern from "_fast.h":
         int land, opt, dim
         double lc, la, lb
         int two_point
+        int batch
         int64_t kthr
         double atom0, atom1
         int noise
@@ -74,7 +75,8 @@ cdef extern from "_fast.h":
         SGD_FAST_SGD, SGD_FAST_ADAM, SGD_FAST_AMSGRAD
     int64_t sgd_fast_steps(const SgdFastPlan* P, uint64_t* s0, uint64_t* s1, uint64_t* s2,
                            uint64_t* s3, double* W, double* ST, Py_ssize_t slot_stride,
-                           Py_ssize_t n, int64_t nsteps, int* badmask) noexcept nogil
+                           double* lg_sum, int64_t* lg_n, Py_ssize_t n, int64_t nsteps,
+                           int* badmask) noexcept nogil
 
 
 cdef double _normal_slow_lane(uint64_t* s0, uint64_t* s1, uint64_t* s2, uint64_t* s3, uint64_t rabs,
@@ -586,7 +588,7 @@ cdef class Core:
                  FlatMax: SGD_FAST_FLAT_MAX, Harmonic: SGD_FAST_HARMONIC, TwoLayer: SGD_FAST_TWO_LAYER,
                  ThreeHumpCamel: SGD_FAST_CAMEL}
         noises = {Gaussian: SGD_FAST_GAUSS, Pareto: SGD_FAST_PARETO, Laplace: SGD_FAST_LAPLACE}
-        if not SIMD or type(self.L) not in lands or self.lg is not None:
+        if not SIMD or type(self.L) not in lands or (self.lg is not None and self.dim != 1):
             return False
         if self.proj_kind not in (0, 1) or type(self.opt) not in (SGD, Adam):
             return False
@@ -607,10 +609,11 @@ cdef class Core:
         elif P.land == SGD_FAST_HARMONIC:
             P.lc = (<object>self.L).k
         if self.L.sampled:
-            # one draw of a two-point law per step (no batch, no exact gradient)
-            if self.exact or self.batch != 1 or type(self.data) is not Discrete or self.data.n_atoms != 2:
+            # draws of a two-point law (no exact gradient)
+            if self.exact or type(self.data) is not Discrete or self.data.n_atoms != 2:
                 return False
             P.two_point = 1
+            P.batch = self.batch
             P.kthr = self.data.kthr
             atoms = &self.data.atoms[0]
             P.atom0 = atoms[0]
@@ -889,7 +892,8 @@ cdef void _steps(Core S, Blk* b, int64_t t0, int64_t t1, int tid, DimT* tag) noe
         if S.fast:
             # the fused SIMD step (sgdlab/_fast.h): up to the chunk's end, or the first step at
             # which a run diverges; then the events, records and stops below, as after one step
-            t += sgd_fast_steps(&S.plan, b.R.s0, b.R.s1, b.R.s2, b.R.s3, b.W, b.ST, LANE, n,
+            t += sgd_fast_steps(&S.plan, b.R.s0, b.R.s1, b.R.s2, b.R.s3, b.W, b.ST, LANE,
+                                b.lg_sum if log_growth else NULL, b.lg_n if log_growth else NULL, n,
                                 1 if every_step else _next_record_step(S, b, t, t1) - t, &badmask)
             n_bad = 0
             for j in range(n):

@@ -42,6 +42,7 @@ typedef struct {
     double lc, la, lb;           /* landscape constants: quartic c; sharp2d a, b; double_well R (lc);
                                     kinked_two_well a, b, kink_grad (la, lb, lc); harmonic k (lc) */
     int two_point;               /* data: 1 two-point law (kthr, atom0, atom1), 0 none (x = 0) */
+    int batch;                   /* data points per step (two-point law) */
     int64_t kthr;
     double atom0, atom1;
     int noise;                   /* additive noise: SGD_FAST_GAUSS/PARETO/LAPLACE, a law of scale
@@ -243,29 +244,9 @@ SGD_AVX2_INLINE v4d sgd_four_well_grad4(v4d z) {
     return s;
 }
 
-/* Where a block's iterates and optimizer state are, coordinate-major: coordinate i of run j at
- * w[i * wc + j], of its optimizer state slot k (m, v, vhat) at st[k * ss + i * sc + j]. */
-typedef struct {
-    double *w, *st;
-    ptrdiff_t wc, sc, ss;
-} SgdFastState;
-
-SGD_AVX2_INLINE v4d sgd_load(const double *p) { return (v4d)_mm256_loadu_pd(p); }
-SGD_AVX2_INLINE void sgd_store(double *p, v4d a) { _mm256_storeu_pd(p, (__m256d)a); }
-
-/* One step of the 4 runs o..o+3, their state updated in place; returns the movemask of the runs
- * whose new iterate is non-finite or beyond max_abs. `land`, `opt` and `dim` are constants at each
- * call site (one loop per model). */
-SGD_AVX2_INLINE int sgd_fast_group(const SgdFastPlan *P, const int land, const int opt, const int dim,
-                                   uint64_t *s0, uint64_t *s1, uint64_t *s2, uint64_t *s3,
-                                   const SgdFastState *S, ptrdiff_t o) {
-    v4d x = sgd_v(0.0), g[2], d[2], wn[2], w[2];
-    int i;
-    for (i = 0; i < dim; i++)
-        w[i] = sgd_load(S->w + i * S->wc + o);
-    if (P->two_point)
-        x = sgd_two_point4(P, s0, s1, s2, s3);
-    /* the gradients of sgdlab/landscapes.pyx grad_block, operation for operation */
+/* The gradient at the 4 points w[0..dim-1] (coordinates) with data x, into g: the expressions of
+ * grad_block / grad in sgdlab/landscapes.pyx, operation for operation. */
+SGD_AVX2_INLINE void sgd_fast_grad(const SgdFastPlan *P, const int land, const v4d *w, v4d x, v4d *g) {
     if (land == SGD_FAST_QUADRATIC) {
         g[0] = x * w[0];
     } else if (land == SGD_FAST_QUARTIC) {
@@ -305,6 +286,61 @@ SGD_AVX2_INLINE int sgd_fast_group(const SgdFastPlan *P, const int land, const i
         g[0] = (12.0 * u2 * u2 * u / 13.0 + 5.0 * u2 * u2 / 8.0 - 91.0 * u2 * u / 16.0
                 - 1.5 * u2 + 21.0 * u / 4.0 + v);
         g[1] = 2.5 * v + u;
+    }
+}
+
+/* Where a block's iterates and optimizer state are, coordinate-major: coordinate i of run j at
+ * w[i * wc + j], of its optimizer state slot k (m, v, vhat) at st[k * ss + i * sc + j]. */
+typedef struct {
+    double *w, *st;
+    ptrdiff_t wc, sc, ss;
+    double *lg_sum;              /* escape-rate sums of the runs (dimension 1), or NULL */
+    int64_t *lg_n;
+} SgdFastState;
+
+SGD_AVX2_INLINE v4d sgd_load(const double *p) { return (v4d)_mm256_loadu_pd(p); }
+SGD_AVX2_INLINE void sgd_store(double *p, v4d a) { _mm256_storeu_pd(p, (__m256d)a); }
+
+/* The escape-rate sums in dimension 1, as _steps adds them: for the runs that did not diverge and
+ * whose previous iterate w is not 0, sum += log(|wn| / |w|) (libm, lane by lane), n += 1. */
+SGD_AVX2_INLINE void sgd_log_growth(const SgdFastState *S, ptrdiff_t o, v4d w, v4d wn, int bad) {
+    double r[4] __attribute__((aligned(32)));
+    int take = _mm256_movemask_pd((__m256d)(w != 0.0)) & ~bad;
+    *(v4d *)r = sgd_fabs(wn) / sgd_fabs(w);
+    for (int j = 0; j < 4; j++)
+        if ((take >> j) & 1) {
+            S->lg_sum[o + j] += log(r[j]);
+            S->lg_n[o + j] += 1;
+        }
+}
+
+/* One step of the 4 runs o..o+3, their state updated in place; returns the movemask of the runs
+ * whose new iterate is non-finite or beyond max_abs. `land`, `opt` and `dim` are constants at each
+ * call site (one loop per model). */
+SGD_AVX2_INLINE int sgd_fast_group(const SgdFastPlan *P, const int land, const int opt, const int dim,
+                                   uint64_t *s0, uint64_t *s1, uint64_t *s2, uint64_t *s3,
+                                   const SgdFastState *S, ptrdiff_t o) {
+    v4d x = sgd_v(0.0), g[2], d[2], wn[2], w[2];
+    int i;
+    for (i = 0; i < dim; i++)
+        w[i] = sgd_load(S->w + i * S->wc + o);
+    if (!P->two_point) {
+        sgd_fast_grad(P, land, w, x, g);
+    } else if (P->batch == 1) {
+        x = sgd_two_point4(P, s0, s1, s2, s3);
+        sgd_fast_grad(P, land, w, x, g);
+    } else {    /* the batch mean as _gradient sums it: G = 0, G += T per data point, G /= batch */
+        v4d t[2];
+        for (i = 0; i < dim; i++)
+            g[i] = sgd_v(0.0);
+        for (int k = 0; k < P->batch; k++) {
+            x = sgd_two_point4(P, s0, s1, s2, s3);
+            sgd_fast_grad(P, land, w, x, t);
+            for (i = 0; i < dim; i++)
+                g[i] = g[i] + t[i];
+        }
+        for (i = 0; i < dim; i++)
+            g[i] = g[i] / (double)P->batch;
     }
     /* the noise coordinate by coordinate, as sample_block draws it; T = scale Z, then G += s T */
     for (i = 0; i < dim && P->noise != SGD_FAST_NONE; i++) {
@@ -360,6 +396,8 @@ SGD_AVX2_INLINE int sgd_fast_group(const SgdFastPlan *P, const int land, const i
         }
         bad |= ~(sgd_fabs(wn[i]) <= P->max_abs);
     }
+    if (S->lg_sum != NULL)
+        sgd_log_growth(S, o, w[0], wn[0], _mm256_movemask_pd((__m256d)bad));
     for (i = 0; i < dim; i++)
         sgd_store(S->w + i * S->wc + o, wn[i]);
     return _mm256_movemask_pd((__m256d)bad);
@@ -402,7 +440,8 @@ SGD_AVX2_INLINE int64_t sgd_fast_loop(const SgdFastPlan *P, const int land, cons
  * (already coordinate-major), through coordinate-major copies in dimension 2. */
 SGD_AVX2 __attribute__((unused)) static int64_t sgd_fast_steps(const SgdFastPlan *P, uint64_t *s0, uint64_t *s1, uint64_t *s2,
                                        uint64_t *s3, double *W, double *ST, ptrdiff_t slot_stride,
-                                       ptrdiff_t n, int64_t nsteps, int *badmask) {
+                                       double *lg_sum, int64_t *lg_n, ptrdiff_t n, int64_t nsteps,
+                                       int *badmask) {
     double w[2][SGD_FAST_LANES] __attribute__((aligned(32)));
     double st[3][2][SGD_FAST_LANES] __attribute__((aligned(32)));
     const int dim = P->dim, nsl = P->opt == SGD_FAST_SGD ? 0 : 3;
@@ -412,6 +451,8 @@ SGD_AVX2 __attribute__((unused)) static int64_t sgd_fast_steps(const SgdFastPlan
     const SgdFastPlan plan = *P;
     SgdFastState S;
     int64_t done = 0;
+    S.lg_sum = lg_sum;      /* (dimension 1 only: Core._fast_plan) */
+    S.lg_n = lg_n;
     ptrdiff_t j;
     int i, k;
     /* lanes past the live runs start from 0 (stale values could be denormals, slow to compute on) */
@@ -487,9 +528,10 @@ SGD_AVX2 __attribute__((unused)) static int64_t sgd_fast_steps(const SgdFastPlan
 #else   /* not x86: the driver never builds a plan (no AVX2) */
 static int64_t sgd_fast_steps(const SgdFastPlan *P, uint64_t *s0, uint64_t *s1, uint64_t *s2,
                               uint64_t *s3, double *W, double *ST, ptrdiff_t slot_stride,
-                              ptrdiff_t n, int64_t nsteps, int *badmask) {
+                              double *lg_sum, int64_t *lg_n, ptrdiff_t n, int64_t nsteps,
+                              int *badmask) {
     (void)P; (void)s0; (void)s1; (void)s2; (void)s3; (void)W; (void)ST; (void)slot_stride; (void)n;
-    (void)nsteps;
+    (void)nsteps; (void)lg_sum; (void)lg_n;
     *badmask = 0;
     return 0;
 }

@@ -82,6 +82,12 @@ cases = [
     dict(landscape="harmonic", landscape_params={"k": 2.0}, lr=0.3, w0=w1, noise="gaussian", noise_scale=1.0),
     dict(landscape="two_layer", data=sgdlab.TwoPoint(0.5), lr=0.2, w0=w2 * 2, max_abs=1e4,
          exit_region=sgdlab.Box([-2, -2], [2, 2])),
+    dict(landscape="quadratic", data=sgdlab.TwoPoint(-0.5), batch_size=3, lr=0.8, w0=w1, max_abs=1e200,
+         log_growth=True),
+    dict(landscape="sharp2d", data=sgdlab.Discrete([1.0, -1.0], [0.25, 0.75]), batch_size=4, lr=0.1,
+         w0=w2, optimizer="adam", project=sgdlab.Box(-1, 1)),
+    dict(landscape="quadratic", data=sgdlab.TwoPoint(-1.0), lr=2.0, w0=np.where(np.arange(203) % 7 == 0, 0.0, w1),
+         max_abs=1e30, log_growth=True, noise="gaussian", noise_scale=0.1),
     dict(landscape="three_hump_camel", lr=0.01, w0=w2 * 2, noise="gaussian", noise_scale=2.0, clip=0.5,
          targets=[sgdlab.Ball([0, 0], 0.1)]),
 ]
@@ -93,7 +99,8 @@ with warnings.catch_warnings():
         for threads, chunk in ((1, 20_000_000), (2, 5_000)):
             r = sgdlab.simulate(name, steps=400, seed=11 + k, n_threads=threads, chunk_updates=chunk, **kw)
             for f in ("final", "diverged", "diverged_step", "stop_step", "snapshots", "trajectories", "exit_step",
-                      "exit_state", "hit_step", "hit_index", "occupancy", "hist", "hist_outside"):
+                      "exit_state", "hit_step", "hit_index", "occupancy", "hist", "hist_outside",
+                      "log_growth_sum", "log_growth_n"):
                 v = getattr(r, f, None)
                 if v is not None:
                     out.append(np.asarray(v, dtype=np.float64).ravel())
