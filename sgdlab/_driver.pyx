@@ -41,7 +41,7 @@ from sgdlab.landscapes cimport Landscape, MAXDIM
 from sgdlab.landscapes import (Quadratic, Quartic, Sharp2D, Himmelblau, FourWell, DoubleWell,
                                KinkedTwoWell, Sine, FlatMax, Harmonic, TwoLayer, ThreeHumpCamel)
 from sgdlab.noise cimport NoiseLaw, DataLaw, NoiseScale
-from sgdlab.noise import Constant, Discrete, Gaussian, Laplace, Pareto, SIMD
+from sgdlab.noise import Constant, Discrete, Gaussian, Laplace, Pareto, Stable, SIMD
 from sgdlab.optimizers cimport Optimizer, MAXSLOTS
 from sgdlab.optimizers import SGD, Adam
 
@@ -58,7 +58,8 @@ cdef extern from "_fast.h":
         int64_t kthr
         double atom0, atom1
         int noise
-        double gscale, nscale, pe
+        double gscale, nscale, pe, alpha
+        int isotropic
         const uint64_t* ki
         const double* wi
         sgd_normal_slow_fn slow
@@ -71,12 +72,18 @@ cdef extern from "_fast.h":
         SGD_FAST_QUADRATIC, SGD_FAST_QUARTIC, SGD_FAST_SHARP2D, SGD_FAST_HIMMELBLAU, SGD_FAST_FOUR_WELL
         SGD_FAST_DOUBLE_WELL, SGD_FAST_KINKED, SGD_FAST_SINE, SGD_FAST_FLAT_MAX, SGD_FAST_HARMONIC
         SGD_FAST_TWO_LAYER, SGD_FAST_CAMEL
-        SGD_FAST_NONE, SGD_FAST_GAUSS, SGD_FAST_PARETO, SGD_FAST_LAPLACE
+        SGD_FAST_NONE, SGD_FAST_GAUSS, SGD_FAST_PARETO, SGD_FAST_LAPLACE, SGD_FAST_STABLE
         SGD_FAST_SGD, SGD_FAST_ADAM, SGD_FAST_AMSGRAD
+    ctypedef struct SgdBlkStorage:
+        pass
     int64_t sgd_fast_steps(const SgdFastPlan* P, uint64_t* s0, uint64_t* s1, uint64_t* s2,
                            uint64_t* s3, double* W, double* ST, Py_ssize_t slot_stride,
                            double* lg_sum, int64_t* lg_n, Py_ssize_t n, int64_t nsteps,
                            int* badmask) noexcept nogil
+
+
+# a Blk lives in 64-byte aligned storage on the thread's stack (see Blk)
+assert sizeof(Blk) <= sizeof(SgdBlkStorage), "sgdlab/_fast.h: SgdBlkStorage is smaller than a Blk"
 
 
 cdef double _normal_slow_lane(uint64_t* s0, uint64_t* s1, uint64_t* s2, uint64_t* s3, uint64_t rabs,
@@ -96,12 +103,14 @@ cdef enum:
 
 
 cdef struct Blk:
-    # the private state of one block of runs while it is being advanced
-    Py_ssize_t n                    # live runs; slots 0..n-1
-    Py_ssize_t run[BLOCK]           # run id of each slot
+    # the private state of one block of runs while it is being advanced. The arrays the SIMD code
+    # loads come first, each a multiple of 64 bytes long: in a 64-byte aligned Blk (`_run_block`)
+    # their vectors never straddle two cache lines
     double W[LANE]                  # iterates, slot j at W[j*dim]
     double ST[MAXSLOTS * LANE]      # optimizer state, slot-major: slot k of element q at ST[k*LANE+q]
     RngBlock R                      # streams, word-major (lane j = slot j)
+    Py_ssize_t n                    # live runs; slots 0..n-1
+    Py_ssize_t run[BLOCK]           # run id of each slot
     double lg_sum[BLOCK]
     int64_t lg_n[BLOCK]
     uint8_t stop[BLOCK]             # this step: 0 goes on, 1 stops (event), 2 diverged
@@ -587,7 +596,8 @@ cdef class Core:
                  DoubleWell: SGD_FAST_DOUBLE_WELL, KinkedTwoWell: SGD_FAST_KINKED, Sine: SGD_FAST_SINE,
                  FlatMax: SGD_FAST_FLAT_MAX, Harmonic: SGD_FAST_HARMONIC, TwoLayer: SGD_FAST_TWO_LAYER,
                  ThreeHumpCamel: SGD_FAST_CAMEL}
-        noises = {Gaussian: SGD_FAST_GAUSS, Pareto: SGD_FAST_PARETO, Laplace: SGD_FAST_LAPLACE}
+        noises = {Gaussian: SGD_FAST_GAUSS, Pareto: SGD_FAST_PARETO, Laplace: SGD_FAST_LAPLACE,
+                  Stable: SGD_FAST_STABLE}
         if not SIMD or type(self.L) not in lands or (self.lg is not None and self.dim != 1):
             return False
         if self.proj_kind not in (0, 1) or type(self.opt) not in (SGD, Adam):
@@ -619,10 +629,13 @@ cdef class Core:
             P.atom0 = atoms[0]
             P.atom1 = atoms[1]
         if self.has_noise:
-            # a constant scale, coordinates drawn independently
-            if type(self.noise) not in noises or not self.const_scale or (self.isotropic and self.dim > 1):
+            # a constant scale
+            if type(self.noise) not in noises or not self.const_scale:
                 return False
             P.noise = noises[type(self.noise)]
+            P.isotropic = self.isotropic and self.dim > 1
+            if P.noise == SGD_FAST_STABLE:
+                P.alpha = (<object>self.noise).alpha
             P.gscale = self.noise.scale
             P.nscale = self.scale0
             if P.noise == SGD_FAST_PARETO:
@@ -724,7 +737,8 @@ cdef void _events(Core S, Blk* b, int64_t t, int dim) noexcept nogil:
 
 cdef void _run_block(Core S, Py_ssize_t r0, Py_ssize_t r1, int64_t t0, int64_t t1, int tid) noexcept nogil:
     """Advance the live runs r0..r1-1 (at most BLOCK) from step t0 to t1 in a private Blk."""
-    cdef Blk b
+    cdef SgdBlkStorage store
+    cdef Blk* b = <Blk*>&store
     cdef Py_ssize_t r, j
     cdef int i, k, dim = S.dim
     cdef Rng* rngs = <Rng*>&S.rng[0, 0]
@@ -754,20 +768,20 @@ cdef void _run_block(Core S, Py_ssize_t r0, Py_ssize_t r1, int64_t t0, int64_t t
     if b.n == 0:
         return
     if t0 == 0 and (S.exit_region is not None or S.targets is not None):
-        _events(S, &b, 0, dim)
+        _events(S, b, 0, dim)
         if b.any_stop:
-            _retire(S, &b, 0, dim)
+            _retire(S, b, 0, dim)
     b.snap_p = S.snaps.first_after(t0) if S.snaps is not None else 0
     if dim == 1:
-        _steps(S, &b, t0, t1, tid, <Dim1*>NULL)
+        _steps(S, b, t0, t1, tid, <Dim1*>NULL)
     elif dim == 2:
-        _steps(S, &b, t0, t1, tid, <Dim2*>NULL)
+        _steps(S, b, t0, t1, tid, <Dim2*>NULL)
     else:
-        _steps(S, &b, t0, t1, tid, <DimN*>NULL)
+        _steps(S, b, t0, t1, tid, <DimN*>NULL)
     for j in range(b.n):
-        _store(S, &b, j, dim)
+        _store(S, b, j, dim)
     if S.hist is not None:
-        S.hist.flush(&b, tid)
+        S.hist.flush(b, tid)
 
 
 # ---------------------------------------------------------------------- one step, block-wide

@@ -1,9 +1,9 @@
 /* The fused SIMD step of the core (issue 22, item 2): a whole step of a block of runs (data draw,
  * gradient, additive noise, optimizer direction, lr step, clip, box projection, divergence test)
  * computed for 4 runs per AVX2 vector: every landscape of sgdlab/landscapes.pyx; two-point data;
- * Gaussian, Pareto or Laplace noise of constant scale; optimizers SGD, Adam and AMSGrad. libm's
- * pow, exp, log and sin (four_well, sine, Pareto, Laplace) stay scalar calls, lane by lane: a
- * vector pow would not give libm's bits.
+ * Gaussian, Pareto, Laplace or stable noise of constant scale (coordinates or isotropic); optimizers
+ * SGD, Adam and AMSGrad. libm's pow, exp, log, sin and cos (four_well, sine, the heavy-tailed laws)
+ * stay scalar calls, lane by lane: a vector pow would not give libm's bits.
  *
  * Bit-identical to the scalar passes of `_steps` in sgdlab/_driver.pyx. Per run the operations and
  * their order are those of the scalar code: the expressions below are the scalar ones written on
@@ -29,11 +29,17 @@
 enum { SGD_FAST_QUADRATIC = 1, SGD_FAST_QUARTIC = 2, SGD_FAST_SHARP2D = 3, SGD_FAST_HIMMELBLAU = 4,
        SGD_FAST_FOUR_WELL = 5, SGD_FAST_DOUBLE_WELL = 6, SGD_FAST_KINKED = 7, SGD_FAST_SINE = 8,
        SGD_FAST_FLAT_MAX = 9, SGD_FAST_HARMONIC = 10, SGD_FAST_TWO_LAYER = 11, SGD_FAST_CAMEL = 12 };
-enum { SGD_FAST_NONE = 0, SGD_FAST_GAUSS = 1, SGD_FAST_PARETO = 2, SGD_FAST_LAPLACE = 3 };
+enum { SGD_FAST_NONE = 0, SGD_FAST_GAUSS = 1, SGD_FAST_PARETO = 2, SGD_FAST_LAPLACE = 3, SGD_FAST_STABLE = 4 };
 enum { SGD_FAST_SGD = 0, SGD_FAST_ADAM = 1, SGD_FAST_AMSGRAD = 2 };
 
 /* The slow path of the ziggurat for one run (state words at s0[0], s1[0], s2[0], s3[0], updated):
  * supplied by the driver (sgdlab/_random.pyx std_normal_slow). */
+/* Stack storage for the driver's Blk (sgdlab/_driver.pyx), 64-byte aligned; the driver checks
+ * that a Blk fits. */
+typedef struct {
+    unsigned char bytes[4096];
+} __attribute__((aligned(64))) SgdBlkStorage;
+
 typedef double (*sgd_normal_slow_fn)(uint64_t *s0, uint64_t *s1, uint64_t *s2, uint64_t *s3,
                                      uint64_t rabs, int64_t idx, double x);
 
@@ -45,10 +51,10 @@ typedef struct {
     int batch;                   /* data points per step (two-point law) */
     int64_t kthr;
     double atom0, atom1;
-    int noise;                   /* additive noise: SGD_FAST_GAUSS/PARETO/LAPLACE, a law of scale
-                                    gscale (Pareto: exponent pe = -1/alpha) times the constant
-                                    scale nscale; SGD_FAST_NONE */
-    double gscale, nscale, pe;
+    int noise;                   /* additive noise: SGD_FAST_GAUSS/PARETO/LAPLACE/STABLE, a law
+                                    of scale gscale times the constant scale nscale; or NONE */
+    double gscale, nscale, pe, alpha;   /* Pareto: pe = -1/alpha; stable: alpha */
+    int isotropic;               /* dimension 2: a uniform direction times |Z| (see _gradient) */
     const uint64_t *ki;          /* ziggurat tables and slow path (Gaussian noise only) */
     const double *wi;
     sgd_normal_slow_fn slow;
@@ -301,6 +307,37 @@ typedef struct {
 SGD_AVX2_INLINE v4d sgd_load(const double *p) { return (v4d)_mm256_loadu_pd(p); }
 SGD_AVX2_INLINE void sgd_store(double *p, v4d a) { _mm256_storeu_pd(p, (__m256d)a); }
 
+SGD_AVX2_INLINE v4d sgd_cos4(v4d x) {
+    double a[4] __attribute__((aligned(32)));
+    *(v4d *)a = x;
+    for (int j = 0; j < 4; j++)
+        a[j] = cos(a[j]);
+    return *(v4d *)a;
+}
+
+/* sym_stable of sgdlab/_random.pxd (Chambers-Mallows-Stuck): the uniform angle, then (alpha != 1)
+ * the exponential; sin, cos, pow and log lane by lane */
+SGD_AVX2_INLINE v4d sgd_stable4(double alpha, uint64_t *s0, uint64_t *s1, uint64_t *s2, uint64_t *s3) {
+    v4d v = M_PI * (sgd_open4(s0, s1, s2, s3) - 0.5), w;
+    if (alpha == 1.0)
+        return sgd_sin4(v) / sgd_cos4(v);
+    w = -sgd_log4(sgd_open4(s0, s1, s2, s3));
+    return sgd_sin4(alpha * v) / sgd_pow4(sgd_cos4(v), 1.0 / alpha)
+           * sgd_pow4(sgd_cos4((1.0 - alpha) * v) / w, (1.0 - alpha) / alpha);
+}
+
+/* one standardised draw of the noise law per run (the law's own scale applied by the caller) */
+SGD_AVX2_INLINE v4d sgd_noise4(const SgdFastPlan *P, uint64_t *s0, uint64_t *s1, uint64_t *s2,
+                               uint64_t *s3) {
+    if (P->noise == SGD_FAST_GAUSS)
+        return sgd_normal4(P, s0, s1, s2, s3);
+    if (P->noise == SGD_FAST_PARETO)
+        return sgd_pareto4(P->pe, s0, s1, s2, s3);
+    if (P->noise == SGD_FAST_LAPLACE)
+        return sgd_laplace4(s0, s1, s2, s3);
+    return sgd_stable4(P->alpha, s0, s1, s2, s3);
+}
+
 /* The escape-rate sums in dimension 1, as _steps adds them: for the runs that did not diverge and
  * whose previous iterate w is not 0, sum += log(|wn| / |w|) (libm, lane by lane), n += 1. */
 SGD_AVX2_INLINE void sgd_log_growth(const SgdFastState *S, ptrdiff_t o, v4d w, v4d wn, int bad) {
@@ -342,16 +379,34 @@ SGD_AVX2_INLINE int sgd_fast_group(const SgdFastPlan *P, const int land, const i
         for (i = 0; i < dim; i++)
             g[i] = g[i] / (double)P->batch;
     }
-    /* the noise coordinate by coordinate, as sample_block draws it; T = scale Z, then G += s T */
-    for (i = 0; i < dim && P->noise != SGD_FAST_NONE; i++) {
-        v4d z;
-        if (P->noise == SGD_FAST_GAUSS)
-            z = sgd_normal4(P, s0, s1, s2, s3);
-        else if (P->noise == SGD_FAST_PARETO)
-            z = sgd_pareto4(P->pe, s0, s1, s2, s3);
-        else
-            z = sgd_laplace4(s0, s1, s2, s3);
-        g[i] = g[i] + P->nscale * (P->gscale * z);
+    if (P->noise != SGD_FAST_NONE && P->isotropic) {
+        /* _gradient's isotropic noise: a Gaussian direction, then |Z| / its norm */
+        v4d dirn[2], nrm = sgd_v(0.0), amp;
+        for (i = 0; i < dim; i++) {
+            dirn[i] = sgd_normal4(P, s0, s1, s2, s3);
+            nrm = nrm + dirn[i] * dirn[i];
+        }
+        nrm = sgd_sqrt(nrm);
+        /* |Z| is drawn only where nrm > 0 (a conditional expression in _gradient): a run whose
+           direction is exactly 0 gets its stream back as it was before the draw */
+        __m256i r0 = _mm256_loadu_si256((const __m256i *)s0), r1 = _mm256_loadu_si256((const __m256i *)s1);
+        __m256i r2 = _mm256_loadu_si256((const __m256i *)s2), r3 = _mm256_loadu_si256((const __m256i *)s3);
+        v4i pos = nrm > 0.0;
+        amp = P->nscale * sgd_fabs(P->gscale * sgd_noise4(P, s0, s1, s2, s3)) / nrm;
+        amp = sgd_sel(pos, amp, sgd_v(0.0));
+        if (__builtin_expect(_mm256_movemask_pd((__m256d)pos) != 0xf, 0)) {
+            __m256i keep = (__m256i)pos;
+            _mm256_storeu_si256((__m256i *)s0, _mm256_blendv_epi8(r0, _mm256_loadu_si256((const __m256i *)s0), keep));
+            _mm256_storeu_si256((__m256i *)s1, _mm256_blendv_epi8(r1, _mm256_loadu_si256((const __m256i *)s1), keep));
+            _mm256_storeu_si256((__m256i *)s2, _mm256_blendv_epi8(r2, _mm256_loadu_si256((const __m256i *)s2), keep));
+            _mm256_storeu_si256((__m256i *)s3, _mm256_blendv_epi8(r3, _mm256_loadu_si256((const __m256i *)s3), keep));
+        }
+        for (i = 0; i < dim; i++)
+            g[i] = g[i] + amp * dirn[i];
+    } else if (P->noise != SGD_FAST_NONE) {
+        /* coordinate by coordinate, as sample_block draws it; T = scale Z, then G += s T */
+        for (i = 0; i < dim; i++)
+            g[i] = g[i] + P->nscale * (P->gscale * sgd_noise4(P, s0, s1, s2, s3));
     }
     /* the direction (sgdlab/optimizers.pyx direction_block) */
     for (i = 0; i < dim; i++) {

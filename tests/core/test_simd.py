@@ -88,6 +88,13 @@ cases = [
          w0=w2, optimizer="adam", project=sgdlab.Box(-1, 1)),
     dict(landscape="quadratic", data=sgdlab.TwoPoint(-1.0), lr=2.0, w0=np.where(np.arange(203) % 7 == 0, 0.0, w1),
          max_abs=1e30, log_growth=True, noise="gaussian", noise_scale=0.1),
+    dict(landscape="three_hump_camel", lr=0.01, w0=w2 * 2, noise=sgdlab.make_noise("pareto", alpha=1.3),
+         noise_scale=0.5, isotropic=True, clip=0.4, project=sgdlab.Box([-2, -1.5], [2, 1.5])),
+    dict(landscape="himmelblau", lr=0.002, w0=w2 * 4, noise="gaussian", noise_scale=20.0, isotropic=True),
+    dict(landscape="double_well", lr=0.02, w0=w1, noise=sgdlab.make_noise("stable", alpha=1.4),
+         noise_scale=0.2, clip=1.0, occupancy_edges=[-1, 0, 1]),
+    dict(landscape="sine", lr=0.02, w0=w1, noise=sgdlab.make_noise("stable", alpha=1.0), noise_scale=0.1,
+         max_abs=1e3),
     dict(landscape="three_hump_camel", lr=0.01, w0=w2 * 2, noise="gaussian", noise_scale=2.0, clip=0.5,
          targets=[sgdlab.Ball([0, 0], 0.1)]),
 ]
