@@ -16,8 +16,9 @@
  * it set, the scalar passes run, with the same results (tests/core/test_simd.py checks both).
  *
  * Layout: the block's iterates are lane-major (W[j*dim + i]) and its optimizer state slot-major
- * (ST[k*slot_stride + j*dim + i]); `sgd_fast_steps` copies them into coordinate-major local arrays
- * (one vector = coordinate i of 4 runs), advances up to `nsteps` steps and copies them back.
+ * (ST[k*slot_stride + j*dim + i]). One vector holds coordinate i of 4 runs: in dimension 1 that is
+ * the block's own layout (used in place); in dimension 2 `sgd_fast_steps` copies the state into
+ * coordinate-major local arrays, advances up to `nsteps` steps and copies it back.
  */
 #ifndef SGDLAB_FAST_H
 #define SGDLAB_FAST_H
@@ -32,14 +33,14 @@ enum { SGD_FAST_QUADRATIC = 1, SGD_FAST_QUARTIC = 2, SGD_FAST_SHARP2D = 3, SGD_F
 enum { SGD_FAST_NONE = 0, SGD_FAST_GAUSS = 1, SGD_FAST_PARETO = 2, SGD_FAST_LAPLACE = 3, SGD_FAST_STABLE = 4 };
 enum { SGD_FAST_SGD = 0, SGD_FAST_ADAM = 1, SGD_FAST_AMSGRAD = 2 };
 
-/* The slow path of the ziggurat for one run (state words at s0[0], s1[0], s2[0], s3[0], updated):
- * supplied by the driver (sgdlab/_random.pyx std_normal_slow). */
 /* Stack storage for the driver's Blk (sgdlab/_driver.pyx), 64-byte aligned; the driver checks
  * that a Blk fits. */
 typedef struct {
     unsigned char bytes[4096];
 } __attribute__((aligned(64))) SgdBlkStorage;
 
+/* The slow path of the ziggurat for one run (state words at s0[0], s1[0], s2[0], s3[0], updated):
+ * supplied by the driver (sgdlab/_random.pyx std_normal_slow). */
 typedef double (*sgd_normal_slow_fn)(uint64_t *s0, uint64_t *s1, uint64_t *s2, uint64_t *s3,
                                      uint64_t rabs, int64_t idx, double x);
 
