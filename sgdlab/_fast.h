@@ -71,6 +71,9 @@ typedef long long v4i __attribute__((vector_size(32)));
 
 #define SGD_AVX2 __attribute__((target("avx2")))
 #define SGD_AVX2_INLINE static inline __attribute__((target("avx2"), always_inline))
+/* libm-bound pieces (pow, exp, log, sin, cos lane by lane) stay out of line: inlined into every
+   model's loop they would crowd its registers for nothing */
+#define SGD_AVX2_CALL static __attribute__((target("avx2"), noinline))
 
 SGD_AVX2_INLINE v4d sgd_v(double a) { return (v4d){a, a, a, a}; }
 
@@ -211,19 +214,19 @@ SGD_AVX2_INLINE v4d sgd_log4(v4d x) {
 }
 
 /* sym_pareto_e and std_laplace of sgdlab/_random.pxd: the sign first, then the uniform */
-SGD_AVX2_INLINE v4d sgd_pareto4(double e, uint64_t *s0, uint64_t *s1, uint64_t *s2, uint64_t *s3) {
+SGD_AVX2_CALL v4d sgd_pareto4(double e, uint64_t *s0, uint64_t *s1, uint64_t *s2, uint64_t *s3) {
     v4d s = sgd_sign4(s0, s1, s2, s3);
     return s * sgd_pow4(sgd_open4(s0, s1, s2, s3), e);
 }
 
-SGD_AVX2_INLINE v4d sgd_laplace4(uint64_t *s0, uint64_t *s1, uint64_t *s2, uint64_t *s3) {
+SGD_AVX2_CALL v4d sgd_laplace4(uint64_t *s0, uint64_t *s1, uint64_t *s2, uint64_t *s3) {
     v4d s = sgd_sign4(s0, s1, s2, s3);
     return s * -sgd_log4(sgd_open4(s0, s1, s2, s3));
 }
 
 /* _four_well_grad of sgdlab/landscapes.pyx at 4 points, operation for operation: the nine factors
  * v[k] and their derivatives dv[k], then f' by the product rule with prefix/suffix products */
-SGD_AVX2_INLINE v4d sgd_four_well_grad4(v4d z) {
+SGD_AVX2_CALL v4d sgd_four_well_grad4(v4d z) {
     v4d v[9], dv[9], pre[10], suf[10], s = sgd_v(0.0), d, q, e;
     int k;
     v[0] = z + 1.6; dv[0] = sgd_v(1.0);
@@ -318,7 +321,7 @@ SGD_AVX2_INLINE v4d sgd_cos4(v4d x) {
 
 /* sym_stable of sgdlab/_random.pxd (Chambers-Mallows-Stuck): the uniform angle, then (alpha != 1)
  * the exponential; sin, cos, pow and log lane by lane */
-SGD_AVX2_INLINE v4d sgd_stable4(double alpha, uint64_t *s0, uint64_t *s1, uint64_t *s2, uint64_t *s3) {
+SGD_AVX2_CALL v4d sgd_stable4(double alpha, uint64_t *s0, uint64_t *s1, uint64_t *s2, uint64_t *s3) {
     v4d v = M_PI * (sgd_open4(s0, s1, s2, s3) - 0.5), w;
     if (alpha == 1.0)
         return sgd_sin4(v) / sgd_cos4(v);
@@ -339,9 +342,36 @@ SGD_AVX2_INLINE v4d sgd_noise4(const SgdFastPlan *P, uint64_t *s0, uint64_t *s1,
     return sgd_stable4(P->alpha, s0, s1, s2, s3);
 }
 
+/* _gradient's isotropic noise in dimension `dim`: a Gaussian direction, then G += s |scale Z| / |dir|
+ * dir. |Z| is drawn only where |dir| > 0 (a conditional expression in _gradient): a run whose
+ * direction is exactly 0 gets its stream back as it was before that draw. */
+SGD_AVX2_CALL void sgd_isotropic_noise4(const SgdFastPlan *P, const int dim, uint64_t *s0,
+                                          uint64_t *s1, uint64_t *s2, uint64_t *s3, v4d *g) {
+    v4d dirn[2], nrm = sgd_v(0.0), amp;
+    __m256i r[4], keep;
+    uint64_t *s[4] = {s0, s1, s2, s3};
+    int i;
+    for (i = 0; i < dim; i++) {
+        dirn[i] = sgd_normal4(P, s0, s1, s2, s3);
+        nrm = nrm + dirn[i] * dirn[i];
+    }
+    nrm = sgd_sqrt(nrm);
+    for (i = 0; i < 4; i++)
+        r[i] = _mm256_loadu_si256((const __m256i *)s[i]);
+    keep = (__m256i)(nrm > 0.0);
+    amp = P->nscale * sgd_fabs(P->gscale * sgd_noise4(P, s0, s1, s2, s3)) / nrm;
+    amp = sgd_sel((v4i)keep, amp, sgd_v(0.0));
+    if (__builtin_expect(_mm256_movemask_pd((__m256d)keep) != 0xf, 0))
+        for (i = 0; i < 4; i++)
+            _mm256_storeu_si256((__m256i *)s[i],
+                                _mm256_blendv_epi8(r[i], _mm256_loadu_si256((const __m256i *)s[i]), keep));
+    for (i = 0; i < dim; i++)
+        g[i] = g[i] + amp * dirn[i];
+}
+
 /* The escape-rate sums in dimension 1, as _steps adds them: for the runs that did not diverge and
  * whose previous iterate w is not 0, sum += log(|wn| / |w|) (libm, lane by lane), n += 1. */
-SGD_AVX2_INLINE void sgd_log_growth(const SgdFastState *S, ptrdiff_t o, v4d w, v4d wn, int bad) {
+SGD_AVX2_CALL void sgd_log_growth(const SgdFastState *S, ptrdiff_t o, v4d w, v4d wn, int bad) {
     double r[4] __attribute__((aligned(32)));
     int take = _mm256_movemask_pd((__m256d)(w != 0.0)) & ~bad;
     *(v4d *)r = sgd_fabs(wn) / sgd_fabs(w);
@@ -381,29 +411,7 @@ SGD_AVX2_INLINE int sgd_fast_group(const SgdFastPlan *P, const int land, const i
             g[i] = g[i] / (double)P->batch;
     }
     if (P->noise != SGD_FAST_NONE && P->isotropic) {
-        /* _gradient's isotropic noise: a Gaussian direction, then |Z| / its norm */
-        v4d dirn[2], nrm = sgd_v(0.0), amp;
-        for (i = 0; i < dim; i++) {
-            dirn[i] = sgd_normal4(P, s0, s1, s2, s3);
-            nrm = nrm + dirn[i] * dirn[i];
-        }
-        nrm = sgd_sqrt(nrm);
-        /* |Z| is drawn only where nrm > 0 (a conditional expression in _gradient): a run whose
-           direction is exactly 0 gets its stream back as it was before the draw */
-        __m256i r0 = _mm256_loadu_si256((const __m256i *)s0), r1 = _mm256_loadu_si256((const __m256i *)s1);
-        __m256i r2 = _mm256_loadu_si256((const __m256i *)s2), r3 = _mm256_loadu_si256((const __m256i *)s3);
-        v4i pos = nrm > 0.0;
-        amp = P->nscale * sgd_fabs(P->gscale * sgd_noise4(P, s0, s1, s2, s3)) / nrm;
-        amp = sgd_sel(pos, amp, sgd_v(0.0));
-        if (__builtin_expect(_mm256_movemask_pd((__m256d)pos) != 0xf, 0)) {
-            __m256i keep = (__m256i)pos;
-            _mm256_storeu_si256((__m256i *)s0, _mm256_blendv_epi8(r0, _mm256_loadu_si256((const __m256i *)s0), keep));
-            _mm256_storeu_si256((__m256i *)s1, _mm256_blendv_epi8(r1, _mm256_loadu_si256((const __m256i *)s1), keep));
-            _mm256_storeu_si256((__m256i *)s2, _mm256_blendv_epi8(r2, _mm256_loadu_si256((const __m256i *)s2), keep));
-            _mm256_storeu_si256((__m256i *)s3, _mm256_blendv_epi8(r3, _mm256_loadu_si256((const __m256i *)s3), keep));
-        }
-        for (i = 0; i < dim; i++)
-            g[i] = g[i] + amp * dirn[i];
+        sgd_isotropic_noise4(P, dim, s0, s1, s2, s3, g);
     } else if (P->noise != SGD_FAST_NONE) {
         /* coordinate by coordinate, as sample_block draws it; T = scale Z, then G += s T */
         for (i = 0; i < dim; i++)
@@ -486,9 +494,27 @@ SGD_AVX2_INLINE int64_t sgd_fast_loop(const SgdFastPlan *P, const int land, cons
     return t;
 }
 
+/* One function per model (landscape L, optimizer O, dimension D), compiled apart so that each
+ * loop gets the registers to itself; the plan and the state view are copied into locals, which
+ * the stores to the block's arrays cannot alias (their fields stay in registers). */
+#define SGD_FAST_MODEL(L, O, D) \
+    SGD_AVX2_CALL int64_t sgd_fast_model_##L##_##O(const SgdFastPlan *P, uint64_t *s0, uint64_t *s1, \
+                                                   uint64_t *s2, uint64_t *s3, const SgdFastState *S, \
+                                                   ptrdiff_t n, int64_t nsteps, int *badmask) { \
+        const SgdFastPlan plan = *P; \
+        const SgdFastState state = *S; \
+        return sgd_fast_loop(&plan, (L), (O), (D), s0, s1, s2, s3, &state, n, nsteps, badmask); \
+    }
+#define SGD_FAST_MODELS(L, D) SGD_FAST_MODEL(L, 0, D) SGD_FAST_MODEL(L, 1, D) SGD_FAST_MODEL(L, 2, D)
+SGD_FAST_MODELS(1, 1) SGD_FAST_MODELS(2, 1) SGD_FAST_MODELS(3, 2) SGD_FAST_MODELS(4, 2)
+SGD_FAST_MODELS(5, 1) SGD_FAST_MODELS(6, 1) SGD_FAST_MODELS(7, 1) SGD_FAST_MODELS(8, 1)
+SGD_FAST_MODELS(9, 1) SGD_FAST_MODELS(10, 1) SGD_FAST_MODELS(11, 2) SGD_FAST_MODELS(12, 2)
+#undef SGD_FAST_MODELS
+#undef SGD_FAST_MODEL
+
 #define SGD_FAST_CASE(L, O, D) \
     case (L) * 4 + (O): \
-        done = sgd_fast_loop(&plan, (L), (O), (D), s0, s1, s2, s3, &S, n, nsteps, badmask); \
+        done = sgd_fast_model_##L##_##O(P, s0, s1, s2, s3, &S, n, nsteps, badmask); \
         break;
 
 /* The block's steps (see sgd_fast_loop) on its lane-major iterates W (n x dim) and slot-major
@@ -502,9 +528,6 @@ SGD_AVX2 __attribute__((unused)) static int64_t sgd_fast_steps(const SgdFastPlan
     double st[3][2][SGD_FAST_LANES] __attribute__((aligned(32)));
     const int dim = P->dim, nsl = P->opt == SGD_FAST_SGD ? 0 : 3;
     const ptrdiff_t n4 = (n + 3) / 4 * 4;
-    /* the plan in a local: the stores to the state below cannot alias it, so its fields stay in
-       registers (a pointer to a caller's struct of doubles would be reloaded after every store) */
-    const SgdFastPlan plan = *P;
     SgdFastState S;
     int64_t done = 0;
     S.lg_sum = lg_sum;      /* (dimension 1 only: Core._fast_plan) */
@@ -529,43 +552,43 @@ SGD_AVX2 __attribute__((unused)) static int64_t sgd_fast_steps(const SgdFastPlan
                     st[k][i][j] = j < n ? ST[k * slot_stride + j * 2 + i] : 0.0;
             }
     }
-    switch (P->land * 4 + P->opt) {
-        SGD_FAST_CASE(SGD_FAST_QUADRATIC, SGD_FAST_SGD, 1)
-        SGD_FAST_CASE(SGD_FAST_QUADRATIC, SGD_FAST_ADAM, 1)
-        SGD_FAST_CASE(SGD_FAST_QUADRATIC, SGD_FAST_AMSGRAD, 1)
-        SGD_FAST_CASE(SGD_FAST_QUARTIC, SGD_FAST_SGD, 1)
-        SGD_FAST_CASE(SGD_FAST_QUARTIC, SGD_FAST_ADAM, 1)
-        SGD_FAST_CASE(SGD_FAST_QUARTIC, SGD_FAST_AMSGRAD, 1)
-        SGD_FAST_CASE(SGD_FAST_SHARP2D, SGD_FAST_SGD, 2)
-        SGD_FAST_CASE(SGD_FAST_SHARP2D, SGD_FAST_ADAM, 2)
-        SGD_FAST_CASE(SGD_FAST_SHARP2D, SGD_FAST_AMSGRAD, 2)
-        SGD_FAST_CASE(SGD_FAST_HIMMELBLAU, SGD_FAST_SGD, 2)
-        SGD_FAST_CASE(SGD_FAST_HIMMELBLAU, SGD_FAST_ADAM, 2)
-        SGD_FAST_CASE(SGD_FAST_HIMMELBLAU, SGD_FAST_AMSGRAD, 2)
-        SGD_FAST_CASE(SGD_FAST_FOUR_WELL, SGD_FAST_SGD, 1)
-        SGD_FAST_CASE(SGD_FAST_FOUR_WELL, SGD_FAST_ADAM, 1)
-        SGD_FAST_CASE(SGD_FAST_FOUR_WELL, SGD_FAST_AMSGRAD, 1)
-        SGD_FAST_CASE(SGD_FAST_DOUBLE_WELL, SGD_FAST_SGD, 1)
-        SGD_FAST_CASE(SGD_FAST_DOUBLE_WELL, SGD_FAST_ADAM, 1)
-        SGD_FAST_CASE(SGD_FAST_DOUBLE_WELL, SGD_FAST_AMSGRAD, 1)
-        SGD_FAST_CASE(SGD_FAST_KINKED, SGD_FAST_SGD, 1)
-        SGD_FAST_CASE(SGD_FAST_KINKED, SGD_FAST_ADAM, 1)
-        SGD_FAST_CASE(SGD_FAST_KINKED, SGD_FAST_AMSGRAD, 1)
-        SGD_FAST_CASE(SGD_FAST_SINE, SGD_FAST_SGD, 1)
-        SGD_FAST_CASE(SGD_FAST_SINE, SGD_FAST_ADAM, 1)
-        SGD_FAST_CASE(SGD_FAST_SINE, SGD_FAST_AMSGRAD, 1)
-        SGD_FAST_CASE(SGD_FAST_FLAT_MAX, SGD_FAST_SGD, 1)
-        SGD_FAST_CASE(SGD_FAST_FLAT_MAX, SGD_FAST_ADAM, 1)
-        SGD_FAST_CASE(SGD_FAST_FLAT_MAX, SGD_FAST_AMSGRAD, 1)
-        SGD_FAST_CASE(SGD_FAST_HARMONIC, SGD_FAST_SGD, 1)
-        SGD_FAST_CASE(SGD_FAST_HARMONIC, SGD_FAST_ADAM, 1)
-        SGD_FAST_CASE(SGD_FAST_HARMONIC, SGD_FAST_AMSGRAD, 1)
-        SGD_FAST_CASE(SGD_FAST_TWO_LAYER, SGD_FAST_SGD, 2)
-        SGD_FAST_CASE(SGD_FAST_TWO_LAYER, SGD_FAST_ADAM, 2)
-        SGD_FAST_CASE(SGD_FAST_TWO_LAYER, SGD_FAST_AMSGRAD, 2)
-        SGD_FAST_CASE(SGD_FAST_CAMEL, SGD_FAST_SGD, 2)
-        SGD_FAST_CASE(SGD_FAST_CAMEL, SGD_FAST_ADAM, 2)
-        SGD_FAST_CASE(SGD_FAST_CAMEL, SGD_FAST_AMSGRAD, 2)
+    switch (P->land * 4 + P->opt) {     /* (landscape, optimizer, dimension): the SGD_FAST_* numbers */
+        SGD_FAST_CASE(1, 0, 1)
+        SGD_FAST_CASE(1, 1, 1)
+        SGD_FAST_CASE(1, 2, 1)
+        SGD_FAST_CASE(2, 0, 1)
+        SGD_FAST_CASE(2, 1, 1)
+        SGD_FAST_CASE(2, 2, 1)
+        SGD_FAST_CASE(3, 0, 2)
+        SGD_FAST_CASE(3, 1, 2)
+        SGD_FAST_CASE(3, 2, 2)
+        SGD_FAST_CASE(4, 0, 2)
+        SGD_FAST_CASE(4, 1, 2)
+        SGD_FAST_CASE(4, 2, 2)
+        SGD_FAST_CASE(5, 0, 1)
+        SGD_FAST_CASE(5, 1, 1)
+        SGD_FAST_CASE(5, 2, 1)
+        SGD_FAST_CASE(6, 0, 1)
+        SGD_FAST_CASE(6, 1, 1)
+        SGD_FAST_CASE(6, 2, 1)
+        SGD_FAST_CASE(7, 0, 1)
+        SGD_FAST_CASE(7, 1, 1)
+        SGD_FAST_CASE(7, 2, 1)
+        SGD_FAST_CASE(8, 0, 1)
+        SGD_FAST_CASE(8, 1, 1)
+        SGD_FAST_CASE(8, 2, 1)
+        SGD_FAST_CASE(9, 0, 1)
+        SGD_FAST_CASE(9, 1, 1)
+        SGD_FAST_CASE(9, 2, 1)
+        SGD_FAST_CASE(10, 0, 1)
+        SGD_FAST_CASE(10, 1, 1)
+        SGD_FAST_CASE(10, 2, 1)
+        SGD_FAST_CASE(11, 0, 2)
+        SGD_FAST_CASE(11, 1, 2)
+        SGD_FAST_CASE(11, 2, 2)
+        SGD_FAST_CASE(12, 0, 2)
+        SGD_FAST_CASE(12, 1, 2)
+        SGD_FAST_CASE(12, 2, 2)
         default:
             *badmask = 0;
             return 0;       /* not a fused model: the driver never asks (see Core._fast_plan) */
