@@ -22,8 +22,8 @@ How it is fast:
   projection, escape-rate sums, events and each record cost nothing when not asked for.
 * Runs that stop leave the block (swap with the last live run): no alive-index list, no gather.
 * Where the CPU has AVX2, the models of sgdlab/_fast.h (`Core._fast_plan`) replace the passes of a
-  step by one fused step on 4 runs per vector, through the whole chunk in one call when no event or
-  record needs the block after each step; it does per run the passes' operations in their order.
+  step by one fused step on 4 runs per vector, for as many steps in one call as no event or record
+  needs the block in between; it does per run the passes' operations in their order.
 Per run the floating-point operations and their order are exactly those of the straightforward
 loop (and of `sgdlab.reference` for deterministic dynamics); only their interleaving across runs
 changed. The build keeps -ffp-contract=off.
