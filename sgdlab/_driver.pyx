@@ -9,7 +9,9 @@ Python side (`sgdlab.simulate`) calls it in chunks of steps and the result does 
 chunking: run r only ever draws from its own stream r. No float is reduced across runs here.
 
 How it is fast:
-* Runs are cut into blocks of BLOCK; each thread owns a contiguous range of blocks (static schedule).
+* Runs are cut into blocks of BLOCK; threads take contiguous runs of blocks from a shared counter
+  (about 16 per thread and chunk), so a thread slowed down by another process does not hold the
+  others up.
   A block copies its whole state (iterates, streams, optimizer state, escape-rate sums) into a
   private `Blk` on the thread's stack, advances it through the whole chunk of steps and writes it
   back once (and once per run that stops). Shared arrays are not touched step by step, so
@@ -19,6 +21,9 @@ How it is fast:
   through a fused type, so the common dimensions have no runtime-length loops; clipping,
   projection, escape-rate sums, events and each record cost nothing when not asked for.
 * Runs that stop leave the block (swap with the last live run): no alive-index list, no gather.
+* Where the CPU has AVX2, the models of sgdlab/_fast.h (`Core._fast_plan`) replace the passes of a
+  step by one fused step on 4 runs per vector, for as many steps in one call as no event or record
+  needs the block in between; it does per run the passes' operations in their order.
 Per run the floating-point operations and their order are exactly those of the straightforward
 loop (and of `sgdlab.reference` for deterministic dynamics); only their interleaving across runs
 changed. The build keeps -ffp-contract=off.
@@ -30,12 +35,65 @@ from libc.stdint cimport int64_t, uint64_t, uint8_t
 from libc.math cimport sqrt, fabs, fmax, log, isfinite, NAN, INFINITY
 from libc.string cimport memset
 
-from sgdlab._random cimport Rng, RngBlock, LANES, lane_get, lane_put, std_normal
+from sgdlab._random cimport (Rng, RngBlock, LANES, lane_get, lane_put, std_normal, NormalSlow,
+                             std_normal_slow_v, zig_tables)
 from sgdlab.landscapes cimport Landscape, MAXDIM
+from sgdlab.landscapes import (Quadratic, Quartic, Sharp2D, Himmelblau, FourWell, DoubleWell,
+                               KinkedTwoWell, Sine, FlatMax, Harmonic, TwoLayer, ThreeHumpCamel)
 from sgdlab.noise cimport NoiseLaw, DataLaw, NoiseScale
-from sgdlab.noise import Constant
+from sgdlab.noise import Constant, Discrete, Gaussian, Laplace, Pareto, Stable, SIMD
 from sgdlab.optimizers cimport Optimizer, MAXSLOTS
-from sgdlab.optimizers import SGD
+from sgdlab.optimizers import SGD, Adam
+
+
+cdef extern from "_fast.h":
+    # the fused SIMD step (sgdlab/_fast.h): the models it knows, their constants, the kernel
+    ctypedef double (*sgd_normal_slow_fn)(uint64_t*, uint64_t*, uint64_t*, uint64_t*, uint64_t,
+                                          int64_t, double) noexcept nogil
+    ctypedef struct SgdFastPlan:
+        int land, opt, dim
+        double lc, la, lb
+        int two_point
+        int batch
+        int64_t kthr
+        double atom0, atom1
+        int noise
+        double gscale, nscale, pe, alpha
+        int isotropic
+        const uint64_t* ki
+        const double* wi
+        sgd_normal_slow_fn slow
+        double b1, b2, eps
+        double lr, clip, max_abs
+        int box
+        double pa[2]
+        double pb[2]
+    enum:
+        SGD_FAST_QUADRATIC, SGD_FAST_QUARTIC, SGD_FAST_SHARP2D, SGD_FAST_HIMMELBLAU, SGD_FAST_FOUR_WELL
+        SGD_FAST_DOUBLE_WELL, SGD_FAST_KINKED, SGD_FAST_SINE, SGD_FAST_FLAT_MAX, SGD_FAST_HARMONIC
+        SGD_FAST_TWO_LAYER, SGD_FAST_CAMEL
+        SGD_FAST_NONE, SGD_FAST_GAUSS, SGD_FAST_PARETO, SGD_FAST_LAPLACE, SGD_FAST_STABLE
+        SGD_FAST_SGD, SGD_FAST_ADAM, SGD_FAST_AMSGRAD
+    ctypedef struct SgdBlkStorage:
+        pass
+    int64_t sgd_fast_steps(const SgdFastPlan* P, uint64_t* s0, uint64_t* s1, uint64_t* s2,
+                           uint64_t* s3, double* W, double* ST, Py_ssize_t slot_stride,
+                           double* lg_sum, int64_t* lg_n, Py_ssize_t n, int64_t nsteps,
+                           int* badmask) noexcept nogil
+
+
+# a Blk lives in 64-byte aligned storage on the thread's stack (see Blk)
+assert sizeof(Blk) <= sizeof(SgdBlkStorage), "sgdlab/_fast.h: SgdBlkStorage is smaller than a Blk"
+
+
+cdef double _normal_slow_lane(uint64_t* s0, uint64_t* s1, uint64_t* s2, uint64_t* s3, uint64_t rabs,
+                              int64_t idx, double x) noexcept nogil:
+    """The ziggurat's slow path for the fused step: one run's stream given by its four words."""
+    cdef Rng r
+    r.s0 = s0[0]; r.s1 = s1[0]; r.s2 = s2[0]; r.s3 = s3[0]
+    cdef NormalSlow o = std_normal_slow_v(r, rabs, <int>idx, x)
+    s0[0] = o.r.s0; s1[0] = o.r.s1; s2[0] = o.r.s2; s3[0] = o.r.s3
+    return o.x
 
 
 cdef enum:
@@ -45,12 +103,14 @@ cdef enum:
 
 
 cdef struct Blk:
-    # the private state of one block of runs while it is being advanced
-    Py_ssize_t n                    # live runs; slots 0..n-1
-    Py_ssize_t run[BLOCK]           # run id of each slot
+    # the private state of one block of runs while it is being advanced. The arrays the SIMD code
+    # loads come first, each a multiple of 64 bytes long: in a 64-byte aligned Blk (`_run_block`)
+    # their vectors never straddle two cache lines
     double W[LANE]                  # iterates, slot j at W[j*dim]
     double ST[MAXSLOTS * LANE]      # optimizer state, slot-major: slot k of element q at ST[k*LANE+q]
     RngBlock R                      # streams, word-major (lane j = slot j)
+    Py_ssize_t n                    # live runs; slots 0..n-1
+    Py_ssize_t run[BLOCK]           # run id of each slot
     double lg_sum[BLOCK]
     int64_t lg_n[BLOCK]
     uint8_t stop[BLOCK]             # this step: 0 goes on, 1 stops (event), 2 diverged
@@ -469,6 +529,9 @@ cdef class Core:
     cdef Occupancy occ
     cdef Histogram hist
     cdef LogGrowth lg
+    # the fused SIMD step (sgdlab/_fast.h), when the model is one it knows
+    cdef bint fast
+    cdef SgdFastPlan plan
 
     def __init__(self, *, landscape, data, noise, noise_scale, optimizer, lr, batch, exact,
                  isotropic, clip, max_abs, project, w, ost, rng, alive, diverged, stop_step,
@@ -520,17 +583,96 @@ cdef class Core:
                 self.lg = rec
             else:
                 raise TypeError(f"records: unknown record {rec!r}")
+        self.fast = self._fast_plan()
+
+    cdef bint _fast_plan(self) except -1:
+        """Fill self.plan if the fused SIMD step computes this model; False leaves the scalar passes.
+        Both give the same bits: the plan is a speed-up, not a switch (SGDLAB_NO_SIMD=1 turns it off)."""
+        cdef SgdFastPlan* P = &self.plan
+        cdef int i
+        cdef const double* atoms
+        lands = {Quadratic: SGD_FAST_QUADRATIC, Quartic: SGD_FAST_QUARTIC, Sharp2D: SGD_FAST_SHARP2D,
+                 Himmelblau: SGD_FAST_HIMMELBLAU, FourWell: SGD_FAST_FOUR_WELL,
+                 DoubleWell: SGD_FAST_DOUBLE_WELL, KinkedTwoWell: SGD_FAST_KINKED, Sine: SGD_FAST_SINE,
+                 FlatMax: SGD_FAST_FLAT_MAX, Harmonic: SGD_FAST_HARMONIC, TwoLayer: SGD_FAST_TWO_LAYER,
+                 ThreeHumpCamel: SGD_FAST_CAMEL}
+        noises = {Gaussian: SGD_FAST_GAUSS, Pareto: SGD_FAST_PARETO, Laplace: SGD_FAST_LAPLACE,
+                  Stable: SGD_FAST_STABLE}
+        if not SIMD or type(self.L) not in lands or (self.lg is not None and self.dim != 1):
+            return False
+        if self.proj_kind not in (0, 1) or type(self.opt) not in (SGD, Adam):
+            return False
+        memset(P, 0, sizeof(SgdFastPlan))
+        P.land = lands[type(self.L)]
+        P.dim = self.dim
+        if P.land == SGD_FAST_QUARTIC:
+            P.lc = (<object>self.L).c
+        elif P.land == SGD_FAST_SHARP2D:
+            P.la = (<object>self.L).a
+            P.lb = (<object>self.L).b
+        elif P.land == SGD_FAST_DOUBLE_WELL:
+            P.lc = (<object>self.L).R
+        elif P.land == SGD_FAST_KINKED:
+            P.la = (<object>self.L).a
+            P.lb = (<object>self.L).b
+            P.lc = (<object>self.L).kink_grad
+        elif P.land == SGD_FAST_HARMONIC:
+            P.lc = (<object>self.L).k
+        if self.L.sampled:
+            # draws of a two-point law (no exact gradient)
+            if self.exact or type(self.data) is not Discrete or self.data.n_atoms != 2:
+                return False
+            P.two_point = 1
+            P.batch = self.batch
+            P.kthr = self.data.kthr
+            atoms = &self.data.atoms[0]
+            P.atom0 = atoms[0]
+            P.atom1 = atoms[1]
+        if self.has_noise:
+            # a constant scale
+            if type(self.noise) not in noises or not self.const_scale:
+                return False
+            P.noise = noises[type(self.noise)]
+            P.isotropic = self.isotropic and self.dim > 1
+            if P.noise == SGD_FAST_STABLE:
+                P.alpha = (<object>self.noise).alpha
+            P.gscale = self.noise.scale
+            P.nscale = self.scale0
+            if P.noise == SGD_FAST_PARETO:
+                P.pe = -1.0 / (<object>self.noise).alpha     # as Pareto.sample_block computes it
+            P.ki = <uint64_t*>zig_tables().ki
+            P.wi = <double*>zig_tables().wi
+            P.slow = _normal_slow_lane
+        if type(self.opt) is Adam:
+            P.opt = SGD_FAST_AMSGRAD if (<object>self.opt).amsgrad else SGD_FAST_ADAM
+            P.b1 = (<object>self.opt).beta1
+            P.b2 = (<object>self.opt).beta2
+            P.eps = (<object>self.opt).eps
+        else:
+            P.opt = SGD_FAST_SGD
+        P.lr = self.lr
+        P.clip = self.clip
+        P.max_abs = self.max_abs
+        P.box = self.proj_kind == 1
+        for i in range(self.dim):
+            P.pa[i] = self.proj_a[i]
+            P.pb[i] = self.proj_b[i]
+        return True
 
     def advance(self, int64_t t1, int n_threads):
         """Advance every live run from step self.t to step t1."""
         cdef Py_ssize_t b, n = self.w.shape[0]
         cdef Py_ssize_t n_blocks = (n + BLOCK - 1) // BLOCK
         cdef int64_t t0 = self.t
+        # blocks per grab: ~16 grabs per thread balance the threads when one shares its core with
+        # another process (a static split waits for the slowest thread), at a negligible cost
+        # (a block writes its state back once per chunk, so neighbouring blocks on two threads
+        # touch one shared cache line at most once per chunk)
+        cdef Py_ssize_t grain = max(1, n_blocks // (16 * n_threads))
         if t1 <= t0:
             return
         with nogil:
-            # static: each thread owns one contiguous range of blocks
-            for b in prange(n_blocks, num_threads=n_threads, schedule="static"):
+            for b in prange(n_blocks, num_threads=n_threads, schedule="dynamic", chunksize=grain):
                 _run_block(self, b * BLOCK, min(n, (b + 1) * BLOCK), t0, t1, threadid())
         self.t = t1
 
@@ -595,7 +737,8 @@ cdef void _events(Core S, Blk* b, int64_t t, int dim) noexcept nogil:
 
 cdef void _run_block(Core S, Py_ssize_t r0, Py_ssize_t r1, int64_t t0, int64_t t1, int tid) noexcept nogil:
     """Advance the live runs r0..r1-1 (at most BLOCK) from step t0 to t1 in a private Blk."""
-    cdef Blk b
+    cdef SgdBlkStorage store
+    cdef Blk* b = <Blk*>&store
     cdef Py_ssize_t r, j
     cdef int i, k, dim = S.dim
     cdef Rng* rngs = <Rng*>&S.rng[0, 0]
@@ -625,20 +768,20 @@ cdef void _run_block(Core S, Py_ssize_t r0, Py_ssize_t r1, int64_t t0, int64_t t
     if b.n == 0:
         return
     if t0 == 0 and (S.exit_region is not None or S.targets is not None):
-        _events(S, &b, 0, dim)
+        _events(S, b, 0, dim)
         if b.any_stop:
-            _retire(S, &b, 0, dim)
+            _retire(S, b, 0, dim)
     b.snap_p = S.snaps.first_after(t0) if S.snaps is not None else 0
     if dim == 1:
-        _steps(S, &b, t0, t1, tid, <Dim1*>NULL)
+        _steps(S, b, t0, t1, tid, <Dim1*>NULL)
     elif dim == 2:
-        _steps(S, &b, t0, t1, tid, <Dim2*>NULL)
+        _steps(S, b, t0, t1, tid, <Dim2*>NULL)
     else:
-        _steps(S, &b, t0, t1, tid, <DimN*>NULL)
+        _steps(S, b, t0, t1, tid, <DimN*>NULL)
     for j in range(b.n):
-        _store(S, &b, j, dim)
+        _store(S, b, j, dim)
     if S.hist is not None:
-        S.hist.flush(&b, tid)
+        S.hist.flush(b, tid)
 
 
 # ---------------------------------------------------------------------- one step, block-wide
@@ -738,6 +881,8 @@ cdef void _steps(Core S, Blk* b, int64_t t0, int64_t t1, int tid, DimT* tag) noe
     cdef double pb[MAXDIM]
     cdef bint log_growth = S.lg is not None, identity_dir = S.identity_dir
     cdef bint events = S.exit_region is not None or S.targets is not None
+    cdef bint every_step
+    cdef int badmask
     if DimT is Dim1:
         dim = 1
     elif DimT is Dim2:
@@ -750,10 +895,28 @@ cdef void _steps(Core S, Blk* b, int64_t t0, int64_t t1, int tid, DimT* tag) noe
         D = &G[0]
     else:
         D = &Dbuf[0]
-    for t in range(t0 + 1, t1 + 1):
+    # events, occupancy and histograms look at the block after every step; snapshots and
+    # trajectories only at their steps (`_next_record_step`): between those the fused step runs on
+    every_step = events or S.occ is not None or S.hist is not None
+    t = t0
+    while t < t1:
         n = b.n
         if n == 0:
             break
+        if S.fast:
+            # the fused SIMD step (sgdlab/_fast.h): up to the chunk's end, or the first step at
+            # which a run diverges; then the events, records and stops below, as after one step
+            t += sgd_fast_steps(&S.plan, b.R.s0, b.R.s1, b.R.s2, b.R.s3, b.W, b.ST, LANE,
+                                b.lg_sum if log_growth else NULL, b.lg_n if log_growth else NULL, n,
+                                1 if every_step else _next_record_step(S, b, t, t1) - t, &badmask)
+            n_bad = 0
+            for j in range(n):
+                bad = (badmask >> j) & 1
+                b.stop[j] = 2 * bad
+                n_bad += bad
+            _after_update(S, b, t, tid, dim, n_bad, events)
+            continue
+        t += 1
         _gradient(S, b, G, X, T, dim)
         if not identity_dir:
             S.opt.direction_block(G, b.ST, LANE, Dbuf, n, dim)
@@ -830,22 +993,47 @@ cdef void _steps(Core S, Blk* b, int64_t t0, int64_t t1, int tid, DimT* tag) noe
                             b.lg_n[j] += 1
         for q in range(m):
             b.W[q] = WN[q]
-        if events:
-            # before diverged iterates become NaN: an exit in the step that diverges is recorded
-            _events(S, b, t, dim)
-        if n_bad:
-            b.any_stop = True
-            for j in range(n):
-                if b.stop[j] == 2:
-                    for i in range(dim):
-                        b.W[j * dim + i] = NAN
-        if S.snaps is not None:
-            S.snaps.take(b, t, dim)
-        if S.traj is not None:
-            S.traj.take(b, t, dim)
-        if S.occ is not None:
-            S.occ.count(b, t, dim)
-        if S.hist is not None:
-            S.hist.count(b, t, tid, dim)
-        if b.any_stop:
-            _retire(S, b, t, dim)
+        _after_update(S, b, t, tid, dim, n_bad, events)
+
+
+cdef inline int64_t _next_record_step(Core S, Blk* b, int64_t t, int64_t t1) noexcept nogil:
+    """The first step after t, at most t1, at which a snapshot or a trajectory frame of this block
+    is taken."""
+    cdef int64_t nxt = t1, f
+    cdef Py_ssize_t j
+    if S.snaps is not None and b.snap_p < S.snaps.ns:
+        nxt = min(nxt, S.snaps.steps[b.snap_p])
+    if S.traj is not None:
+        for j in range(b.n):
+            if b.run[j] < S.traj.n_traj:
+                f = (t // S.traj.thin + 1) * S.traj.thin
+                nxt = min(nxt, f)
+                break
+    return max(nxt, t + 1)
+
+
+cdef inline void _after_update(Core S, Blk* b, int64_t t, int tid, int dim, Py_ssize_t n_bad,
+                               bint events) noexcept nogil:
+    """The end of step t, once b.W holds the new iterates and b.stop the runs that diverged: events,
+    diverged iterates set to NaN, records, stops."""
+    cdef Py_ssize_t j
+    cdef int i
+    if events:
+        # before diverged iterates become NaN: an exit in the step that diverges is recorded
+        _events(S, b, t, dim)
+    if n_bad:
+        b.any_stop = True
+        for j in range(b.n):
+            if b.stop[j] == 2:
+                for i in range(dim):
+                    b.W[j * dim + i] = NAN
+    if S.snaps is not None:
+        S.snaps.take(b, t, dim)
+    if S.traj is not None:
+        S.traj.take(b, t, dim)
+    if S.occ is not None:
+        S.occ.count(b, t, dim)
+    if S.hist is not None:
+        S.hist.count(b, t, tid, dim)
+    if b.any_stop:
+        _retire(S, b, t, dim)

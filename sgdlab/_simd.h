@@ -18,7 +18,7 @@
 #define SGD_HAVE_X86 0
 #endif
 
-static int sgd_cpu_has_avx2(void) {
+__attribute__((unused)) static int sgd_cpu_has_avx2(void) {
 #if SGD_HAVE_X86
     __builtin_cpu_init();
     return __builtin_cpu_supports("avx2") ? 1 : 0;
@@ -33,7 +33,7 @@ static int sgd_cpu_has_avx2(void) {
  * u = (next_u64 >> 11) * 2^-53 and x = atoms[u >= c0]. Since u is k 2^-53 exactly,
  * u >= c0 <=> k >= kthr with kthr = ceil(c0 2^53), an integer comparison. */
 __attribute__((target("avx2")))
-static void sgd_two_point_avx2(uint64_t *s0, uint64_t *s1, uint64_t *s2, uint64_t *s3,
+__attribute__((unused)) static void sgd_two_point_avx2(uint64_t *s0, uint64_t *s1, uint64_t *s2, uint64_t *s3,
                                ptrdiff_t n, int64_t kthr, double atom0, double atom1, double *X) {
     const __m256i thr = _mm256_set1_epi64x(kthr - 1);
     const __m256d a0 = _mm256_set1_pd(atom0), a1 = _mm256_set1_pd(atom1);
@@ -69,7 +69,7 @@ static void sgd_two_point_avx2(uint64_t *s0, uint64_t *s1, uint64_t *s2, uint64_
  * as the scalar code has them at that point. rabs < 2^52, so its conversion to double is exact
  * (exponent trick) and the signed comparison with ki is the unsigned one. */
 __attribute__((target("avx2")))
-static int sgd_normal_fast_avx2(uint64_t *s0, uint64_t *s1, uint64_t *s2, uint64_t *s3, ptrdiff_t n,
+__attribute__((unused)) static int sgd_normal_fast_avx2(uint64_t *s0, uint64_t *s1, uint64_t *s2, uint64_t *s3, ptrdiff_t n,
                                 const uint64_t *ki, const double *wi, double *x_out,
                                 uint64_t *rabs_out, int64_t *idx_out) {
     const __m256i ff = _mm256_set1_epi64x(0xff), one = _mm256_set1_epi64x(1);
@@ -118,14 +118,14 @@ static int sgd_normal_fast_avx2(uint64_t *s0, uint64_t *s1, uint64_t *s2, uint64
     return slow;
 }
 #else
-static int sgd_normal_fast_avx2(uint64_t *s0, uint64_t *s1, uint64_t *s2, uint64_t *s3, ptrdiff_t n,
+__attribute__((unused)) static int sgd_normal_fast_avx2(uint64_t *s0, uint64_t *s1, uint64_t *s2, uint64_t *s3, ptrdiff_t n,
                                 const uint64_t *ki, const double *wi, double *x_out,
                                 uint64_t *rabs_out, int64_t *idx_out) {
     (void)s0; (void)s1; (void)s2; (void)s3; (void)n; (void)ki; (void)wi; (void)x_out;
     (void)rabs_out; (void)idx_out;
     return 0;
 }
-static void sgd_two_point_avx2(uint64_t *s0, uint64_t *s1, uint64_t *s2, uint64_t *s3,
+__attribute__((unused)) static void sgd_two_point_avx2(uint64_t *s0, uint64_t *s1, uint64_t *s2, uint64_t *s3,
                                ptrdiff_t n, int64_t kthr, double atom0, double atom1, double *X) {
     (void)s0; (void)s1; (void)s2; (void)s3; (void)n; (void)kthr; (void)atom0; (void)atom1; (void)X;
 }
