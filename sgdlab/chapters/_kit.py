@@ -574,7 +574,8 @@ def offline_jshtml(html):
 def scrubber(fig, update, frames, interval=200):
     """Kernel-free frame scrubber: a matplotlib animation as `to_jshtml` (no CDN; works offline).
 
-    update(i) redraws frame i on `fig`. Returns an IPython HTML object; closes the figure.
+    update(frame) redraws `fig` for each frame of `frames` (a count n, i.e. 0..n-1, or the frames
+    themselves, as for FuncAnimation). Returns an IPython HTML object; closes the figure.
     """
     import matplotlib as mpl
     import matplotlib.pyplot as plt
@@ -601,10 +602,11 @@ def _jshtml(fig, update, frames, interval):
         with writer.saving(fig, str(path), dpi):
             # a constrained layout settles over a couple of draws: let it settle on the first frame,
             # as the animation's extra draws do, so every frame is the animation's pixel for pixel
-            update(0)
+            seq = list(range(frames)) if isinstance(frames, (int, np.integer)) else list(frames)
+            update(seq[0])
             fig.canvas.draw()
-            for i in range(frames):
-                update(i)
+            for frame in seq:
+                update(frame)
                 writer.grab_frame()
         return path.read_text()
 
