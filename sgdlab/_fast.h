@@ -70,7 +70,9 @@ typedef double v4d __attribute__((vector_size(32)));
 typedef long long v4i __attribute__((vector_size(32)));
 
 #define SGD_AVX2 __attribute__((target("avx2")))
+#ifndef SGD_AVX2_INLINE   /* (defined in _simd.h) */
 #define SGD_AVX2_INLINE static inline __attribute__((target("avx2"), always_inline))
+#endif
 /* libm-bound pieces (pow, exp, log, sin, cos lane by lane) stay out of line: inlined into every
    model's loop they would crowd its registers for nothing */
 #define SGD_AVX2_CALL static __attribute__((target("avx2"), noinline))
@@ -88,29 +90,6 @@ SGD_AVX2_INLINE v4d sgd_fabs(v4d a) {
 }
 
 SGD_AVX2_INLINE v4d sgd_sqrt(v4d a) { return (v4d)_mm256_sqrt_pd((__m256d)a); }
-
-/* next_u64 of the 4 streams at s0+o.. (xoshiro256**), their states updated in place */
-SGD_AVX2_INLINE __m256i sgd_next4(uint64_t *s0, uint64_t *s1, uint64_t *s2, uint64_t *s3) {
-    __m256i x0 = _mm256_loadu_si256((const __m256i *)s0);
-    __m256i x1 = _mm256_loadu_si256((const __m256i *)s1);
-    __m256i x2 = _mm256_loadu_si256((const __m256i *)s2);
-    __m256i x3 = _mm256_loadu_si256((const __m256i *)s3);
-    __m256i m5 = _mm256_add_epi64(_mm256_slli_epi64(x1, 2), x1);
-    __m256i rl = _mm256_or_si256(_mm256_slli_epi64(m5, 7), _mm256_srli_epi64(m5, 57));
-    __m256i res = _mm256_add_epi64(_mm256_slli_epi64(rl, 3), rl);
-    __m256i t = _mm256_slli_epi64(x1, 17);
-    x2 = _mm256_xor_si256(x2, x0);
-    x3 = _mm256_xor_si256(x3, x1);
-    x1 = _mm256_xor_si256(x1, x2);
-    x0 = _mm256_xor_si256(x0, x3);
-    x2 = _mm256_xor_si256(x2, t);
-    x3 = _mm256_or_si256(_mm256_slli_epi64(x3, 45), _mm256_srli_epi64(x3, 19));
-    _mm256_storeu_si256((__m256i *)s0, x0);
-    _mm256_storeu_si256((__m256i *)s1, x1);
-    _mm256_storeu_si256((__m256i *)s2, x2);
-    _mm256_storeu_si256((__m256i *)s3, x3);
-    return res;
-}
 
 /* the two-point law (as sgd_two_point_avx2): x = atoms[k >= kthr], u = k 2^-53 */
 SGD_AVX2_INLINE v4d sgd_two_point4(const SgdFastPlan *P, uint64_t *s0, uint64_t *s1, uint64_t *s2,

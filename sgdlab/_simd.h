@@ -28,6 +28,33 @@ __attribute__((unused)) static int sgd_cpu_has_avx2(void) {
 }
 
 #if SGD_HAVE_X86
+#ifndef SGD_AVX2_INLINE
+#define SGD_AVX2_INLINE static inline __attribute__((target("avx2"), always_inline))
+#endif
+/* one xoshiro256** step in each of 4 lanes: next_u64 of the 4 streams at s0.. s3 (word-major
+ * block states), their states updated in place; used by these kernels and by _fast.h */
+SGD_AVX2_INLINE __m256i sgd_next4(uint64_t *s0, uint64_t *s1, uint64_t *s2, uint64_t *s3) {
+    __m256i x0 = _mm256_loadu_si256((const __m256i *)s0);
+    __m256i x1 = _mm256_loadu_si256((const __m256i *)s1);
+    __m256i x2 = _mm256_loadu_si256((const __m256i *)s2);
+    __m256i x3 = _mm256_loadu_si256((const __m256i *)s3);
+    __m256i m5 = _mm256_add_epi64(_mm256_slli_epi64(x1, 2), x1);
+    __m256i rl = _mm256_or_si256(_mm256_slli_epi64(m5, 7), _mm256_srli_epi64(m5, 57));
+    __m256i res = _mm256_add_epi64(_mm256_slli_epi64(rl, 3), rl);
+    __m256i t = _mm256_slli_epi64(x1, 17);
+    x2 = _mm256_xor_si256(x2, x0);
+    x3 = _mm256_xor_si256(x3, x1);
+    x1 = _mm256_xor_si256(x1, x2);
+    x0 = _mm256_xor_si256(x0, x3);
+    x2 = _mm256_xor_si256(x2, t);
+    x3 = _mm256_or_si256(_mm256_slli_epi64(x3, 45), _mm256_srli_epi64(x3, 19));
+    _mm256_storeu_si256((__m256i *)s0, x0);
+    _mm256_storeu_si256((__m256i *)s1, x1);
+    _mm256_storeu_si256((__m256i *)s2, x2);
+    _mm256_storeu_si256((__m256i *)s3, x3);
+    return res;
+}
+
 /* Two-point data law for lanes 0..n-1, n rounded up to a multiple of 4 (at most the block's 16
  * lanes; lanes past the live runs hold no live run and may advance freely):
  * u = (next_u64 >> 11) * 2^-53 and x = atoms[u >= c0]. Since u is k 2^-53 exactly,
@@ -38,25 +65,7 @@ __attribute__((unused)) static void sgd_two_point_avx2(uint64_t *s0, uint64_t *s
     const __m256i thr = _mm256_set1_epi64x(kthr - 1);
     const __m256d a0 = _mm256_set1_pd(atom0), a1 = _mm256_set1_pd(atom1);
     for (ptrdiff_t j = 0; j < n; j += 4) {
-        __m256i x0 = _mm256_loadu_si256((const __m256i *)(s0 + j));
-        __m256i x1 = _mm256_loadu_si256((const __m256i *)(s1 + j));
-        __m256i x2 = _mm256_loadu_si256((const __m256i *)(s2 + j));
-        __m256i x3 = _mm256_loadu_si256((const __m256i *)(s3 + j));
-        /* result = rotl(s1 * 5, 7) * 9 */
-        __m256i m5 = _mm256_add_epi64(_mm256_slli_epi64(x1, 2), x1);
-        __m256i rl = _mm256_or_si256(_mm256_slli_epi64(m5, 7), _mm256_srli_epi64(m5, 57));
-        __m256i res = _mm256_add_epi64(_mm256_slli_epi64(rl, 3), rl);
-        __m256i t = _mm256_slli_epi64(x1, 17);
-        x2 = _mm256_xor_si256(x2, x0);
-        x3 = _mm256_xor_si256(x3, x1);
-        x1 = _mm256_xor_si256(x1, x2);
-        x0 = _mm256_xor_si256(x0, x3);
-        x2 = _mm256_xor_si256(x2, t);
-        x3 = _mm256_or_si256(_mm256_slli_epi64(x3, 45), _mm256_srli_epi64(x3, 19));
-        _mm256_storeu_si256((__m256i *)(s0 + j), x0);
-        _mm256_storeu_si256((__m256i *)(s1 + j), x1);
-        _mm256_storeu_si256((__m256i *)(s2 + j), x2);
-        _mm256_storeu_si256((__m256i *)(s3 + j), x3);
+        __m256i res = sgd_next4(s0 + j, s1 + j, s2 + j, s3 + j);
         __m256i k = _mm256_srli_epi64(res, 11);
         __m256i ge = _mm256_cmpgt_epi64(k, thr);          /* k >= kthr (k < 2^53: signed is fine) */
         _mm256_storeu_pd(X + j, _mm256_blendv_pd(a0, a1, _mm256_castsi256_pd(ge)));
@@ -79,24 +88,7 @@ __attribute__((unused)) static int sgd_normal_fast_avx2(uint64_t *s0, uint64_t *
     const __m256d pone = _mm256_set1_pd(1.0), mone = _mm256_set1_pd(-1.0);
     int slow = 0;
     for (ptrdiff_t j = 0; j < n; j += 4) {
-        __m256i x0 = _mm256_loadu_si256((const __m256i *)(s0 + j));
-        __m256i x1 = _mm256_loadu_si256((const __m256i *)(s1 + j));
-        __m256i x2 = _mm256_loadu_si256((const __m256i *)(s2 + j));
-        __m256i x3 = _mm256_loadu_si256((const __m256i *)(s3 + j));
-        __m256i m5 = _mm256_add_epi64(_mm256_slli_epi64(x1, 2), x1);
-        __m256i rl = _mm256_or_si256(_mm256_slli_epi64(m5, 7), _mm256_srli_epi64(m5, 57));
-        __m256i u = _mm256_add_epi64(_mm256_slli_epi64(rl, 3), rl);
-        __m256i t = _mm256_slli_epi64(x1, 17);
-        x2 = _mm256_xor_si256(x2, x0);
-        x3 = _mm256_xor_si256(x3, x1);
-        x1 = _mm256_xor_si256(x1, x2);
-        x0 = _mm256_xor_si256(x0, x3);
-        x2 = _mm256_xor_si256(x2, t);
-        x3 = _mm256_or_si256(_mm256_slli_epi64(x3, 45), _mm256_srli_epi64(x3, 19));
-        _mm256_storeu_si256((__m256i *)(s0 + j), x0);
-        _mm256_storeu_si256((__m256i *)(s1 + j), x1);
-        _mm256_storeu_si256((__m256i *)(s2 + j), x2);
-        _mm256_storeu_si256((__m256i *)(s3 + j), x3);
+        __m256i u = sgd_next4(s0 + j, s1 + j, s2 + j, s3 + j);
         __m256i idx = _mm256_and_si256(u, ff);
         u = _mm256_srli_epi64(u, 8);
         __m256i rabs = _mm256_and_si256(_mm256_srli_epi64(u, 1), m52);
