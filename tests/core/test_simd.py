@@ -22,13 +22,15 @@ np.save(sys.argv[1], np.concatenate([a.ravel(), b.ravel(), c.ravel()]))
 """
 
 
-def _run(tmp_path, name, no_simd):
+def _run(tmp_path, name, no_simd, code=CODE, timeout=300):
+    """`code` run in a fresh interpreter (SGDLAB_NO_SIMD is read at import), with or without SIMD;
+    the array it saved."""
     env = dict(os.environ)
     env.pop("SGDLAB_NO_SIMD", None)
     if no_simd:
         env["SGDLAB_NO_SIMD"] = "1"
     out = tmp_path / f"{name}.npy"
-    subprocess.run([sys.executable, "-c", CODE, str(out)], check=True, env=env, timeout=300)
+    subprocess.run([sys.executable, "-c", code, str(out)], check=True, env=env, timeout=timeout)
     return np.load(out)
 
 
@@ -117,15 +119,6 @@ np.save(sys.argv[1], np.concatenate(out))
 
 @pytest.mark.skipif(not sgdlab.noise.SIMD, reason="the CPU has no AVX2 (or SGDLAB_NO_SIMD is set)")
 def test_fused_simd_step_and_scalar_passes_are_bit_identical(tmp_path):
-    outs = []
-    for no_simd in (False, True):
-        env = dict(os.environ)
-        env.pop("SGDLAB_NO_SIMD", None)
-        if no_simd:
-            env["SGDLAB_NO_SIMD"] = "1"
-        out = tmp_path / f"fused_{no_simd}.npy"
-        subprocess.run([sys.executable, "-c", FUSED, str(out)], check=True, env=env, timeout=600)
-        outs.append(np.load(out))
-    a, b = outs
+    a, b = (_run(tmp_path, f"fused_{no_simd}", no_simd, code=FUSED, timeout=600) for no_simd in (False, True))
     assert a.size > 10000
     np.testing.assert_array_equal(a, b)
