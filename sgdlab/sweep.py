@@ -153,25 +153,40 @@ def _run_pool(pool, owned, executor, max_workers, task, tasks, store, fail, bar,
         """Run metas on pool; returns (broken metas, KeyboardInterrupt or None)."""
         broken = []
         futures = {pool.submit(task, m[1], m[4], m[2], base + m[3]): m for m in metas}
+        seen = set()
+
+        def collect(fut):
+            seen.add(fut)
+            meta = futures[fut]
+            try:
+                store(meta, fut.result())
+            except BrokenProcessPool as exc:
+                if may_retry:
+                    broken.append(meta)
+                    return
+                fail(meta, exc)
+            except Exception as exc:  # noqa: BLE001
+                fail(meta, exc)
+            except SystemExit as exc:
+                fail(meta, exc)
+            if bar is not None:
+                bar.update(1)
+
         try:
             for fut in cf.as_completed(futures):
-                meta = futures[fut]
-                try:
-                    store(meta, fut.result())
-                except BrokenProcessPool as exc:
-                    if may_retry:
-                        broken.append(meta)
-                        continue
-                    fail(meta, exc)
-                except Exception as exc:  # noqa: BLE001
-                    fail(meta, exc)
-                except SystemExit as exc:
-                    fail(meta, exc)
-                if bar is not None:
-                    bar.update(1)
+                collect(fut)
         except KeyboardInterrupt as exc:
             for f in futures:
                 f.cancel()
+            # as_completed hands out the futures that finished together in no particular order:
+            # chunks that finished before (or with) the interrupting one are kept, not dropped
+            for f in futures:
+                if f not in seen and f.done() and not f.cancelled() \
+                        and not isinstance(f.exception(), KeyboardInterrupt):
+                    try:
+                        collect(f)
+                    except KeyboardInterrupt:
+                        pass
             return broken, exc
         return broken, None
 

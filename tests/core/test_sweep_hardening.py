@@ -3,6 +3,7 @@ interruption keeps what finished and stops promptly, a dying worker process cost
 
 Each risky case runs in a subprocess with a timeout, so a hang or a crash fails the test instead of
 the suite."""
+import concurrent.futures as cf
 import os
 import subprocess
 import sys
@@ -79,6 +80,32 @@ def test_interrupt_keeps_the_finished_chunks(executor):
     assert done.any(), "no finished chunk was kept"
     # what was kept is exactly what the full sweep computed
     np.testing.assert_array_equal(part.escaped.values[done], full.escaped.values[done])
+    assert np.isnan(part.escaped.values[..., 200:300]).all()
+
+
+class _FinishAtSubmit(cf.Executor):
+    """Runs each chunk when it is submitted: every future is finished before the sweep waits on
+    any, so `as_completed` hands them out together, in no particular order (the race a thread pool
+    runs into when a chunk finishes just as another one is interrupted)."""
+
+    def submit(self, fn, *args, **kwargs):
+        fut = cf.Future()
+        try:
+            fut.set_result(fn(*args, **kwargs))
+        except BaseException as exc:  # noqa: BLE001 - as a pool's worker does
+            fut.set_exception(exc)
+        return fut
+
+
+def test_interrupt_keeps_chunks_that_finished_together_with_the_interrupting_one():
+    full = sgdlab.sweep(quadratic_escape, GRID, n_runs=400, chunk_runs=100, executor="inline").data
+    with pytest.raises(SweepInterrupted) as info:
+        sgdlab.sweep(_interrupting, GRID, n_runs=400, chunk_runs=100, executor=_FinishAtSubmit())
+    part = info.value.partial.data
+    # every chunk but the two interrupting ones (runs 200..299 of each point) had finished
+    assert part.attrs["n_missing_chunks"] == 2
+    keep = np.r_[0:200, 300:400]
+    np.testing.assert_array_equal(part.escaped.values[..., keep], full.escaped.values[..., keep])
     assert np.isnan(part.escaped.values[..., 200:300]).all()
 
 
