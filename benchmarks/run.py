@@ -11,8 +11,14 @@ Six workloads of 2000 runs (`workloads()`). Peers, each timed in this process, o
   numpy    the NumPy reference (sgdlab.reference), 1 thread.
 Step counts are calibrated on the core so that a call lasts >= --min-seconds; every peer runs the
 same number of steps. A rate is the best of --rounds rounds x --calls calls; the rounds interleave
-the peers so that a slow spell of a shared machine hits all of them. Then the per-update cost of
-the core on the quadratic from 200 to 200 000 runs, and the spread of identical calls (median/best).
+the peers so that a slow spell of a shared machine hits all of them. The spread of identical calls
+is median/best of the --calls consecutive calls of one round (the worse round is reported), for
+every peer: the C and Numba peers show how much of it is the machine's.
+Scaling: the core's all-threads rate over its 1-thread rate, and beside it the ceiling the machine
+gives two independent 1-thread processes started together (`--no-pair` skips it).
+Then the per-update cost of the core on the quadratic from 200 to 200 000 runs, the run counts
+interleaved round by round (best of --rounds) so that a drift of the machine's speed does not
+masquerade as a dependence on the run count.
 Prints the table and writes _build/bench.json. Ratios are core / peer: > 1 means the core is faster.
 """
 import argparse
@@ -190,7 +196,9 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--min-seconds", type=float, default=1.0)
     ap.add_argument("--rounds", type=int, default=2)
-    ap.add_argument("--calls", type=int, default=3)
+    ap.add_argument("--calls", type=int, default=5, help="consecutive identical calls per round")
+    ap.add_argument("--no-pair", action="store_true",
+                    help="skip the two-independent-processes ceiling of the scaling")
     ap.add_argument("--out", default=os.path.join("_build", "bench.json"))
     ap.add_argument("--only", nargs="*", help="workload names")
     ap.add_argument("--no-numpy", action="store_true", help="skip the (slow) NumPy reference")
@@ -214,12 +222,14 @@ def main(argv=None):
         steps = calibrated(lambda s: run_core(common, core_kw, s, 1), args.min_seconds)
         row = {"steps": steps, "threads": threads}
         samples = {}
+        spreads = {}
         finals = {}
         if nb is not None:      # JIT compilation outside the timed calls
             run_numba(nb, name, w0[:4], 2, 1)
         for rnd in range(args.rounds):
             for th in tset:
                 for peer in ("core", "c", "numba"):
+                    rates = []
                     for _ in range(args.calls):
                         if peer == "core":
                             n, dt, fin = run_core(common, core_kw, steps, th)
@@ -229,11 +239,16 @@ def main(argv=None):
                             n, dt, fin = run_numba(nb, name, w0, steps, th)
                         else:
                             continue
-                        samples.setdefault(f"{peer}_{th}t", []).append(n / dt)
+                        rates.append(n / dt)
                         finals.setdefault(peer, fin)
+                    if rates:
+                        samples.setdefault(f"{peer}_{th}t", []).extend(rates)
+                        spreads.setdefault(f"{peer}_{th}t", []).append(statistics.median(rates) / max(rates))
         for key, rates in samples.items():
             row[key] = max(rates)
-            row[key + "_median_over_best"] = statistics.median(rates) / max(rates)
+            row[key + "_median_over_best"] = min(spreads[key])    # the worse round
+        if len(tset) > 1 and not args.no_pair:
+            row["core_pair_1t"] = max(_pair_rate(name, steps) for _ in range(args.rounds))
         for peer in ("c", "numba"):
             if peer in finals:
                 row[f"{peer}_bit_identical"] = same_bits(finals[peer], finals["core"])
@@ -269,6 +284,8 @@ def _print_row(name, row, tset):
         parts.append(f"scaling core {row[f'core_{tset[-1]}t'] / row['core_1t']:4.2f}")
         if "c_1t" in row:
             parts.append(f"c {row[f'c_{tset[-1]}t'] / row['c_1t']:4.2f}")
+        if "core_pair_1t" in row:
+            parts.append(f"two 1t processes {row['core_pair_1t'] / row['core_1t']:4.2f}")
     bits = [p for p in ("c", "numba") if row.get(f"{p}_bit_identical") is False]
     parts.append("bits: " + ("NOT identical to " + ",".join(bits) if bits else "identical"))
     print("  ".join(parts))
@@ -297,27 +314,59 @@ def _summary(table, tset):
                 out[f"{peer}_scaling_min"] = min(vals)
                 out[f"{peer}_scaling_geomean"] = geomean(vals)
                 print(f"{peer} scaling 1 -> {tset[-1]} threads: geomean {geomean(vals):.2f}, worst {min(vals):.2f}")
-    vals = [r[f"core_{th}t_median_over_best"] for r in table.values() for th in tset]
-    out["core_median_over_best_min"] = min(vals)
-    print(f"core spread of identical calls: median/best >= {min(vals):.2f}")
+        vals = [r[f"core_{tset[-1]}t"] / r["core_pair_1t"] for r in table.values() if "core_pair_1t" in r]
+        if vals:
+            out["core_scaling_over_pair_min"] = min(vals)
+            out["core_scaling_over_pair_geomean"] = geomean(vals)
+            print(f"core {tset[-1]} threads / two independent 1-thread core processes: "
+                  f"geomean {geomean(vals):.2f}, worst {min(vals):.2f}")
+    for peer in ("core", "c", "numba"):
+        vals = [r[f"{peer}_{th}t_median_over_best"] for r in table.values() for th in tset
+                if f"{peer}_{th}t_median_over_best" in r]
+        if vals:
+            out[f"{peer}_median_over_best_min"] = min(vals)
+            print(f"spread of identical calls, {peer}: median/best >= {min(vals):.2f}")
     return out
+
+
+def _pair_child(name, steps, barrier, queue):
+    common, core_kw, _ = _split(workloads()[name])
+    run_core(common, core_kw, 2, 1)               # imports and first-call set-up off the clock
+    barrier.wait()
+    n, dt, _ = run_core(common, core_kw, steps, 1)
+    queue.put(n / dt)
+
+
+def _pair_rate(name, steps):
+    """Summed rate of two independent 1-thread core processes started together: what the machine
+    gives two threads that share nothing (the ceiling of the core's 2-thread scaling)."""
+    import multiprocessing as mp
+    ctx = mp.get_context("spawn")
+    barrier, queue = ctx.Barrier(2), ctx.Queue()
+    procs = [ctx.Process(target=_pair_child, args=(name, steps, barrier, queue)) for _ in range(2)]
+    for p in procs:
+        p.start()
+    rates = [queue.get(timeout=600) for _ in procs]
+    for p in procs:
+        p.join()
+    return sum(rates)
 
 
 def _sizes(sizes, args, tset, steps=20_000):
     """ns per update of the core on the quadratic, `steps` steps (no run diverges) at each run count;
-    best of --calls calls (one call from 100 000 runs on: each lasts tens of seconds)."""
+    best of --rounds rounds, each round going once through every run count and thread count (a
+    drift of the machine's speed hits every run count alike)."""
     res = {}
     common, core_kw, _ = _split(workloads(2000)["quadratic"])
-    print(f"per-update cost, quadratic, {steps} steps:", end=" ")
-    for n in sizes:
-        c = dict(common, w0=np.random.default_rng(0).uniform(-1, 1, n))
-        calls = 1 if n >= 100_000 else args.calls
-        for th in tset:
-            best = min(run_core(c, core_kw, steps, th)[1] / (n * steps) for _ in range(calls))
-            res[f"{n}_{th}t"] = best * 1e9
-        print(" ".join(f"{n} runs {th}t {res[f'{n}_{th}t']:.2f} ns" for th in tset), end="; ")
-        sys.stdout.flush()
-    print()
+    print(f"per-update cost, quadratic, {steps} steps, best of {args.rounds} interleaved rounds:")
+    for _ in range(args.rounds):
+        for n in sizes:
+            c = dict(common, w0=np.random.default_rng(0).uniform(-1, 1, n))
+            for th in tset:
+                ns = run_core(c, core_kw, steps, th)[1] / (n * steps) * 1e9
+                res[f"{n}_{th}t"] = min(res.get(f"{n}_{th}t", np.inf), ns)
+    for th in tset:
+        print(f"  {th} thread(s): " + ", ".join(f"{n} runs {res[f'{n}_{th}t']:.2f} ns" for n in sizes))
     for th in tset:
         vals = [res[f"{n}_{th}t"] for n in sizes if n >= 2000]
         if len(vals) > 1:
