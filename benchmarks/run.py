@@ -85,6 +85,7 @@ def _split(entry):
 # ---------------------------------------------------------------- peers
 
 def run_core(common, core_kw, steps, threads):
+    """One timed sgdlab.simulate call: (updates, seconds, final states)."""
     kw = dict(common)
     name = kw.pop("landscape")
     with warnings.catch_warnings():
@@ -260,6 +261,8 @@ def main(argv=None):
         _print_row(name, row, tset)
         sys.stdout.flush()
     summary = _summary(table, tset)
+    if "heavy_tailed" in table:
+        summary["fast_math"] = _fast_math(table["heavy_tailed"], args, tset)
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
     if sizes and (not args.only or "quadratic" in args.only):
         summary["per_update_ns"] = _sizes(sizes, args, tset)
@@ -326,6 +329,26 @@ def _summary(table, tset):
         if vals:
             out[f"{peer}_median_over_best_min"] = min(vals)
             print(f"spread of identical calls, {peer}: median/best >= {min(vals):.2f}")
+    return out
+
+
+def _fast_math(row, args, tset):
+    """The heavy-tailed workload with the documented switch simulate(fast_math=True) (vector
+    exp/log/pow, not libm's bits): its rates and ratios to the exact core and the peers above."""
+    common, core_kw, _ = _split(workloads()["heavy_tailed"])
+    kw = dict(core_kw, fast_math=True)
+    out = {}
+    for th in tset:
+        rates = [n / dt for _ in range(args.rounds) for n, dt, _ in
+                 (run_core(common, kw, row["steps"], th) for _ in range(args.calls))]
+        out[f"core_{th}t"] = max(rates)
+        for peer in ("core", "c", "numba"):
+            if f"{peer}_{th}t" in row:
+                out[f"over_{peer}_{th}t"] = max(rates) / row[f"{peer}_{th}t"]
+    print("heavy_tailed with fast_math=True (off by default; not libm's bits): " + "; ".join(
+        f"{th}t {out[f'core_{th}t'] / 1e6:.1f} M/s, x exact core {out[f'over_core_{th}t']:.2f}"
+        + "".join(f", x{p} {out[f'over_{p}_{th}t']:.2f}" for p in ("c", "numba") if f"over_{p}_{th}t" in out)
+        for th in tset))
     return out
 
 

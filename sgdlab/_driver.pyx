@@ -68,6 +68,7 @@ cdef extern from "_fast.h":
         int box
         double pa[2]
         double pb[2]
+        int fast_math
     enum:
         SGD_FAST_QUADRATIC, SGD_FAST_QUARTIC, SGD_FAST_SHARP2D, SGD_FAST_HIMMELBLAU, SGD_FAST_FOUR_WELL
         SGD_FAST_DOUBLE_WELL, SGD_FAST_KINKED, SGD_FAST_SINE, SGD_FAST_FLAT_MAX, SGD_FAST_HARMONIC
@@ -76,6 +77,7 @@ cdef extern from "_fast.h":
         SGD_FAST_SGD, SGD_FAST_ADAM, SGD_FAST_AMSGRAD
     ctypedef struct SgdBlkStorage:
         pass
+    void sgd_fast_math_eval(int fn, const double* x, double y, double* out, Py_ssize_t n) noexcept nogil
     int64_t sgd_fast_steps(const SgdFastPlan* P, uint64_t* s0, uint64_t* s1, uint64_t* s2,
                            uint64_t* s3, double* W, double* ST, Py_ssize_t slot_stride,
                            double* lg_sum, int64_t* lg_n, Py_ssize_t n, int64_t nsteps,
@@ -532,11 +534,13 @@ cdef class Core:
     # the fused SIMD step (sgdlab/_fast.h), when the model is one it knows
     cdef bint fast
     cdef SgdFastPlan plan
+    cdef bint fast_math                   # simulate(fast_math=True): vector exp/log/pow in the plan
 
     def __init__(self, *, landscape, data, noise, noise_scale, optimizer, lr, batch, exact,
                  isotropic, clip, max_abs, project, w, ost, rng, alive, diverged, stop_step,
-                 records):
-        """project: (kind, a, b, rad); records: `Record` objects (at most one of each kind)."""
+                 records, fast_math=False):
+        """project: (kind, a, b, rad); records: `Record` objects (at most one of each kind);
+        fast_math: the fused step's exp, log and pow by vector code (sgdlab/_fast.h), not libm."""
         cdef int i
         self.L = landscape
         self.data = data
@@ -583,11 +587,13 @@ cdef class Core:
                 self.lg = rec
             else:
                 raise TypeError(f"records: unknown record {rec!r}")
+        self.fast_math = fast_math
         self.fast = self._fast_plan()
 
     cdef bint _fast_plan(self) except -1:
         """Fill self.plan if the fused SIMD step computes this model; False leaves the scalar passes.
-        Both give the same bits: the plan is a speed-up, not a switch (SGDLAB_NO_SIMD=1 turns it off)."""
+        Both give the same bits: the plan is a speed-up, not a switch (SGDLAB_NO_SIMD=1 turns it off);
+        except with fast_math, whose exp/log/pow are not libm's (only the plan uses them)."""
         cdef SgdFastPlan* P = &self.plan
         cdef int i
         cdef const double* atoms
@@ -650,6 +656,7 @@ cdef class Core:
             P.eps = (<object>self.opt).eps
         else:
             P.opt = SGD_FAST_SGD
+        P.fast_math = self.fast_math
         P.lr = self.lr
         P.clip = self.clip
         P.max_abs = self.max_abs
@@ -658,6 +665,11 @@ cdef class Core:
             P.pa[i] = self.proj_a[i]
             P.pb[i] = self.proj_b[i]
         return True
+
+    @property
+    def fast_math_used(self):
+        """True if the fused step runs with the vector exp/log/pow (fast_math asked and applicable)."""
+        return bool(self.fast and self.fast_math)
 
     def advance(self, int64_t t1, int n_threads):
         """Advance every live run from step self.t to step t1."""
@@ -1037,3 +1049,20 @@ cdef inline void _after_update(Core S, Blk* b, int64_t t, int tid, int dim, Py_s
         S.hist.count(b, t, tid, dim)
     if b.any_stop:
         _retire(S, b, t, dim)
+
+
+def fast_math_eval(str fn, x, double y=0.0):
+    """The fast_math functions of the fused step on the numbers x (for tests): fn "exp", "log" or
+    "pow" (x ** y, x >= 0). Needs AVX2 (sgdlab.noise.SIMD); ValueError otherwise."""
+    cdef int k
+    if fn not in ("exp", "log", "pow"):
+        raise ValueError(f"fn: expected 'exp', 'log' or 'pow', got {fn!r}")
+    if not SIMD:
+        raise ValueError("fast_math needs the fused SIMD step (an AVX2 CPU, SGDLAB_NO_SIMD unset)")
+    k = ("exp", "log", "pow").index(fn)
+    cdef double[::1] xv = np.ascontiguousarray(x, dtype=np.float64).ravel()
+    out = np.empty(xv.shape[0])
+    cdef double[::1] ov = out
+    if xv.shape[0]:
+        sgd_fast_math_eval(k, &xv[0], y, &ov[0], xv.shape[0])
+    return out

@@ -3,7 +3,9 @@
  * computed for 4 runs per AVX2 vector: every landscape of sgdlab/landscapes.pyx; two-point data;
  * Gaussian, Pareto, Laplace or stable noise of constant scale (coordinates or isotropic); optimizers
  * SGD, Adam and AMSGrad. libm's pow, exp, log, sin and cos (four_well, sine, the heavy-tailed laws)
- * stay scalar calls, lane by lane: a vector pow would not give libm's bits.
+ * stay scalar calls, lane by lane: a vector pow would not give libm's bits. The documented switch
+ * simulate(fast_math=True) (plan field fast_math) computes exp, log and pow on vectors instead
+ * (sgd_vexp, sgd_vlog, sgd_vpow below): not libm's bits, still a pure function of each run.
  *
  * Bit-identical to the scalar passes of `_steps` in sgdlab/_driver.pyx. Per run the operations and
  * their order are those of the scalar code: the expressions below are the scalar ones written on
@@ -63,6 +65,7 @@ typedef struct {
     double lr, clip, max_abs;    /* clip <= 0: off */
     int box;                     /* projection onto [pa, pb] (1) or none (0) */
     double pa[2], pb[2];
+    int fast_math;               /* 1: exp, log, pow by sgd_vexp/sgd_vlog/sgd_vpow (not libm's bits) */
 } SgdFastPlan;
 
 #if SGD_HAVE_X86
@@ -192,20 +195,99 @@ SGD_AVX2_INLINE v4d sgd_log4(v4d x) {
     return *(v4d *)a;
 }
 
-/* sym_pareto_e and std_laplace of sgdlab/_random.pxd: the sign first, then the uniform */
-SGD_AVX2_CALL v4d sgd_pareto4(double e, uint64_t *s0, uint64_t *s1, uint64_t *s2, uint64_t *s3) {
-    v4d s = sgd_sign4(s0, s1, s2, s3);
-    return s * sgd_pow4(sgd_open4(s0, s1, s2, s3), e);
+/* ---- fast_math (simulate(fast_math=True), off by default): exp, log and pow on 4 lanes at once.
+ * fdlibm's algorithms (e_exp.c, e_log.c: error < 1 ulp) written on vectors, without FMA; pow(x, y)
+ * is exp(y log x) for x >= 0 (the only arguments the callers pass), relative error about
+ * (2 + 3 |y ln x|) ulp. These are not libm's bits, hence not the NumPy reference's; but each lane is
+ * a pure function of its own run's numbers, so results stay bit-identical whatever the threads,
+ * chunks or blocks. tests/core/test_fast_math.py measures the errors against libm. */
+SGD_AVX2_INLINE v4d sgd_bits_to_double(__m256i b) { return (v4d)_mm256_castsi256_pd(b); }
+
+/* 2^k for integral k in [-1022, 1023] held in the int32 lanes of k */
+SGD_AVX2_INLINE v4d sgd_pow2i(__m128i k) {
+    __m256i e = _mm256_add_epi64(_mm256_cvtepi32_epi64(k), _mm256_set1_epi64x(1023));
+    return sgd_bits_to_double(_mm256_slli_epi64(e, 52));
 }
 
-SGD_AVX2_CALL v4d sgd_laplace4(uint64_t *s0, uint64_t *s1, uint64_t *s2, uint64_t *s3) {
+SGD_AVX2_INLINE v4d sgd_vexp(v4d x) {
+    const double P1 = 1.66666666666666019037e-01, P2 = -2.77777777770155933842e-03,
+                 P3 = 6.61375632143793436117e-05, P4 = -1.65339022054652515390e-06,
+                 P5 = 4.13813679705723846039e-08;
+    /* clamped so that k stays in [-1077, 1025]; outside, the selects below give inf or 0 */
+    v4d xc = sgd_sel(x > 710.0, sgd_v(710.0), sgd_sel(x < -746.0, sgd_v(-746.0), x));
+    xc = sgd_sel(xc == xc, xc, sgd_v(0.0));                       /* NaN: fixed up below */
+    v4d kd = (v4d)_mm256_round_pd((__m256d)(xc * 1.44269504088896338700e+00),
+                                  _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    v4d hi = xc - kd * 6.93147180369123816490e-01;               /* exact: ln2_hi has 32 zero bits */
+    v4d lo = kd * 1.90821492927058770002e-10;
+    v4d r = hi - lo;
+    v4d t = r * r;
+    v4d c = r - t * (P1 + t * (P2 + t * (P3 + t * (P4 + t * P5))));
+    v4d y = 1.0 - ((lo - (r * c) / (2.0 - c)) - hi);
+    /* y 2^k in two exact halves, so that subnormal results are rounded once */
+    __m128i k = _mm256_cvtpd_epi32((__m256d)kd);
+    __m128i k1 = _mm_srai_epi32(k, 1);
+    y = y * sgd_pow2i(k1) * sgd_pow2i(_mm_sub_epi32(k, k1));
+    y = sgd_sel(x > 7.09782712893383973096e+02, sgd_v(__builtin_inf()), y);
+    y = sgd_sel(x < -7.45133219101941108420e+02, sgd_v(0.0), y);
+    return sgd_sel(x == x, y, x);
+}
+
+SGD_AVX2_INLINE v4d sgd_vlog(v4d x) {
+    const double Lg1 = 6.666666666666735130e-01, Lg2 = 3.999999999940941908e-01,
+                 Lg3 = 2.857142874366239149e-01, Lg4 = 2.222219843214978396e-01,
+                 Lg5 = 1.818357216161805012e-01, Lg6 = 1.531383769920937332e-01,
+                 Lg7 = 1.479819860511658591e-01;
+    v4d sub = sgd_sel(x < 2.2250738585072014e-308, sgd_v(1.0), sgd_v(0.0));   /* subnormal (or <= 0) */
+    v4d xs = sgd_sel(sub != 0.0, x * 18014398509481984.0, x);               /* x 2^54 */
+    __m256i b = _mm256_castpd_si256((__m256d)xs);
+    __m256i hx = _mm256_srli_epi64(b, 32);                                   /* high word */
+    __m256i hm = _mm256_and_si256(hx, _mm256_set1_epi64x(0x000fffff));
+    __m256i i = _mm256_and_si256(_mm256_add_epi64(hm, _mm256_set1_epi64x(0x95f64)),
+                                 _mm256_set1_epi64x(0x100000));
+    /* m = x or x/2 scaled into [sqrt(2)/2, sqrt(2)); k its exponent */
+    __m256i nh = _mm256_or_si256(hm, _mm256_xor_si256(i, _mm256_set1_epi64x(0x3ff00000)));
+    v4d m = sgd_bits_to_double(_mm256_or_si256(_mm256_slli_epi64(nh, 32),
+                                               _mm256_and_si256(b, _mm256_set1_epi64x(0xffffffffLL))));
+    __m256i ki = _mm256_add_epi64(_mm256_srli_epi64(hx, 20), _mm256_srli_epi64(i, 20));  /* k + 1023 */
+    v4d dk = sgd_u52_to_double(_mm256_and_si256(ki, _mm256_set1_epi64x(0xfff))) - 1023.0 - 54.0 * sub;
+    v4d f = m - 1.0;
+    v4d s = f / (2.0 + f), z = s * s, w = z * z;
+    v4d t1 = w * (Lg2 + w * (Lg4 + w * Lg6));
+    v4d t2 = z * (Lg1 + w * (Lg3 + w * (Lg5 + w * Lg7)));
+    v4d R = t2 + t1, hfsq = 0.5 * f * f;
+    v4d y = dk * 6.93147180369123816490e-01 - ((hfsq - (s * (hfsq + R) + dk * 1.90821492927058770002e-10)) - f);
+    y = sgd_sel(x == __builtin_inf(), x, y);
+    y = sgd_sel(x == 0.0, sgd_v(-__builtin_inf()), y);
+    return sgd_sel(x < 0.0, sgd_v(__builtin_nan("")), sgd_sel(x == x, y, x));
+}
+
+/* x^y for x >= 0 (or NaN): exp(y log x); y == 0 gives 1 */
+SGD_AVX2_INLINE v4d sgd_vpow(v4d x, double y) {
+    if (y == 0.0)
+        return sgd_v(1.0);
+    return sgd_vexp(y * sgd_vlog(x));
+}
+
+/* libm's (fm = 0) or the vector ones (fm = 1) */
+SGD_AVX2_INLINE v4d sgd_powf4(v4d x, double y, int fm) { return fm ? sgd_vpow(x, y) : sgd_pow4(x, y); }
+SGD_AVX2_INLINE v4d sgd_expf4(v4d x, int fm) { return fm ? sgd_vexp(x) : sgd_exp4(x); }
+SGD_AVX2_INLINE v4d sgd_logf4(v4d x, int fm) { return fm ? sgd_vlog(x) : sgd_log4(x); }
+
+/* sym_pareto_e and std_laplace of sgdlab/_random.pxd: the sign first, then the uniform */
+SGD_AVX2_CALL v4d sgd_pareto4(double e, int fm, uint64_t *s0, uint64_t *s1, uint64_t *s2, uint64_t *s3) {
     v4d s = sgd_sign4(s0, s1, s2, s3);
-    return s * -sgd_log4(sgd_open4(s0, s1, s2, s3));
+    return s * sgd_powf4(sgd_open4(s0, s1, s2, s3), e, fm);
+}
+
+SGD_AVX2_CALL v4d sgd_laplace4(int fm, uint64_t *s0, uint64_t *s1, uint64_t *s2, uint64_t *s3) {
+    v4d s = sgd_sign4(s0, s1, s2, s3);
+    return s * -sgd_logf4(sgd_open4(s0, s1, s2, s3), fm);
 }
 
 /* _four_well_grad of sgdlab/landscapes.pyx at 4 points, operation for operation: the nine factors
  * v[k] and their derivatives dv[k], then f' by the product rule with prefix/suffix products */
-SGD_AVX2_CALL v4d sgd_four_well_grad4(v4d z) {
+SGD_AVX2_CALL v4d sgd_four_well_grad4(v4d z, int fm) {
     v4d v[9], dv[9], pre[10], suf[10], s = sgd_v(0.0), d, q, e;
     int k;
     v[0] = z + 1.6; dv[0] = sgd_v(1.0);
@@ -214,13 +296,13 @@ SGD_AVX2_CALL v4d sgd_four_well_grad4(v4d z) {
     v[3] = (z - 0.7) * (z - 0.7); dv[3] = 2.0 * (z - 0.7);
     v[4] = z - 1.6; dv[4] = sgd_v(1.0);
     d = sgd_fabs(1.65 - z);
-    v[5] = sgd_pow4(0.05 * d, 0.6);
+    v[5] = sgd_powf4(0.05 * d, 0.6, fm);
     dv[5] = sgd_sel(d > 0.0, -0.6 * v[5] / d * sgd_sel(z < 1.65, sgd_v(1.0), sgd_v(-1.0)), sgd_v(0.0));
     q = 0.01 + 4.0 * (z - 0.5) * (z - 0.5);
     v[6] = 1.0 + 1.0 / q; dv[6] = -8.0 * (z - 0.5) / (q * q);
     q = 0.1 + 4.0 * (z + 1.5) * (z + 1.5);
     v[7] = 1.0 + 1.0 / q; dv[7] = -8.0 * (z + 1.5) / (q * q);
-    e = sgd_exp4(-5.0 * (z + 0.8) * (z + 0.8));
+    e = sgd_expf4(-5.0 * (z + 0.8) * (z + 0.8), fm);
     v[8] = 1.0 - 0.25 * e; dv[8] = 2.5 * (z + 0.8) * e;
     pre[0] = sgd_v(1.0);
     for (k = 0; k < 9; k++)
@@ -250,7 +332,7 @@ SGD_AVX2_INLINE void sgd_fast_grad(const SgdFastPlan *P, const int land, const v
         g[0] = 4.0 * u * a + 2.0 * b;
         g[1] = 2.0 * a + 4.0 * v * b;
     } else if (land == SGD_FAST_FOUR_WELL) {
-        g[0] = sgd_four_well_grad4(w[0]);
+        g[0] = sgd_four_well_grad4(w[0], P->fast_math);
     } else if (land == SGD_FAST_DOUBLE_WELL) {   /* z > R, z < -R, else: selected, not branched */
         v4d z = w[0];
         double R = P->lc;
@@ -300,13 +382,13 @@ SGD_AVX2_INLINE v4d sgd_cos4(v4d x) {
 
 /* sym_stable of sgdlab/_random.pxd (Chambers-Mallows-Stuck): the uniform angle, then (alpha != 1)
  * the exponential; sin, cos, pow and log lane by lane */
-SGD_AVX2_CALL v4d sgd_stable4(double alpha, uint64_t *s0, uint64_t *s1, uint64_t *s2, uint64_t *s3) {
+SGD_AVX2_CALL v4d sgd_stable4(double alpha, int fm, uint64_t *s0, uint64_t *s1, uint64_t *s2, uint64_t *s3) {
     v4d v = M_PI * (sgd_open4(s0, s1, s2, s3) - 0.5), w;
     if (alpha == 1.0)
         return sgd_sin4(v) / sgd_cos4(v);
-    w = -sgd_log4(sgd_open4(s0, s1, s2, s3));
-    return sgd_sin4(alpha * v) / sgd_pow4(sgd_cos4(v), 1.0 / alpha)
-           * sgd_pow4(sgd_cos4((1.0 - alpha) * v) / w, (1.0 - alpha) / alpha);
+    w = -sgd_logf4(sgd_open4(s0, s1, s2, s3), fm);
+    return sgd_sin4(alpha * v) / sgd_powf4(sgd_cos4(v), 1.0 / alpha, fm)
+           * sgd_powf4(sgd_cos4((1.0 - alpha) * v) / w, (1.0 - alpha) / alpha, fm);
 }
 
 /* one standardised draw of the noise law per run (the law's own scale applied by the caller) */
@@ -315,10 +397,10 @@ SGD_AVX2_INLINE v4d sgd_noise4(const SgdFastPlan *P, uint64_t *s0, uint64_t *s1,
     if (P->noise == SGD_FAST_GAUSS)
         return sgd_normal4(P, s0, s1, s2, s3);
     if (P->noise == SGD_FAST_PARETO)
-        return sgd_pareto4(P->pe, s0, s1, s2, s3);
+        return sgd_pareto4(P->pe, P->fast_math, s0, s1, s2, s3);
     if (P->noise == SGD_FAST_LAPLACE)
-        return sgd_laplace4(s0, s1, s2, s3);
-    return sgd_stable4(P->alpha, s0, s1, s2, s3);
+        return sgd_laplace4(P->fast_math, s0, s1, s2, s3);
+    return sgd_stable4(P->alpha, P->fast_math, s0, s1, s2, s3);
 }
 
 /* _gradient's isotropic noise in dimension `dim`: a Gaussian direction, then G += s |scale Z| / |dir|
@@ -583,7 +665,25 @@ SGD_AVX2 __attribute__((unused)) static int64_t sgd_fast_steps(const SgdFastPlan
 }
 #undef SGD_FAST_CASE
 
+/* The fast_math functions on n numbers (fn 0: exp, 1: log, 2: pow(x, y)), for the tests */
+SGD_AVX2 __attribute__((unused)) static void sgd_fast_math_eval(int fn, const double *x, double y,
+                                                                double *out, ptrdiff_t n) {
+    double a[4] __attribute__((aligned(32)));
+    for (ptrdiff_t j = 0; j < n; j += 4) {
+        for (int q = 0; q < 4; q++)
+            a[q] = j + q < n ? x[j + q] : 1.0;
+        v4d v = *(v4d *)a;
+        v = fn == 0 ? sgd_vexp(v) : (fn == 1 ? sgd_vlog(v) : sgd_vpow(v, y));
+        *(v4d *)a = v;
+        for (int q = 0; q < 4 && j + q < n; q++)
+            out[j + q] = a[q];
+    }
+}
+
 #else   /* not x86: the driver never builds a plan (no AVX2) */
+static void sgd_fast_math_eval(int fn, const double *x, double y, double *out, ptrdiff_t n) {
+    (void)fn; (void)x; (void)y; (void)out; (void)n;
+}
 static int64_t sgd_fast_steps(const SgdFastPlan *P, uint64_t *s0, uint64_t *s1, uint64_t *s2,
                               uint64_t *s3, double *W, double *ST, ptrdiff_t slot_stride,
                               double *lg_sum, int64_t *lg_n, ptrdiff_t n, int64_t nsteps,
