@@ -17,8 +17,9 @@ every peer: the C and Numba peers show how much of it is the machine's.
 Scaling: the core's all-threads rate over its 1-thread rate, and beside it the ceiling the machine
 gives two independent 1-thread processes started together (`--no-pair` skips it).
 Then the per-update cost of the core on the quadratic from 200 to 200 000 runs, the run counts
-interleaved round by round (best of --rounds) so that a drift of the machine's speed does not
-masquerade as a dependence on the run count.
+interleaved round by round (best of --rounds) and each timed over the same number of updates (calls
+back to back), so that a drift of the machine's speed does not masquerade as a dependence on the
+run count.
 Prints the table and writes _build/bench.json. Ratios are core / peer: > 1 means the core is faster.
 """
 import argparse
@@ -375,18 +376,22 @@ def _pair_rate(name, steps):
     return sum(rates)
 
 
-def _sizes(sizes, args, tset, steps=20_000):
+def _sizes(sizes, args, tset, steps=20_000, window=4e8):
     """ns per update of the core on the quadratic, `steps` steps (no run diverges) at each run count;
     best of --rounds rounds, each round going once through every run count and thread count (a
-    drift of the machine's speed hits every run count alike)."""
+    drift of the machine's speed hits every run count alike). Each measurement spans at least
+    `window` updates (identical calls back to back, timed together): a best of short calls would
+    pick the machine's fast spells and favour the small run counts."""
     res = {}
     common, core_kw, _ = _split(workloads(2000)["quadratic"])
-    print(f"per-update cost, quadratic, {steps} steps, best of {args.rounds} interleaved rounds:")
+    print(f"per-update cost, quadratic, {steps} steps, best of {args.rounds} interleaved rounds "
+          f"of >= {window:.0e} updates per run count:")
     for _ in range(args.rounds):
         for n in sizes:
             c = dict(common, w0=np.random.default_rng(0).uniform(-1, 1, n))
+            reps = max(1, int(np.ceil(window / (n * steps))))
             for th in tset:
-                ns = run_core(c, core_kw, steps, th)[1] / (n * steps) * 1e9
+                ns = sum(run_core(c, core_kw, steps, th)[1] for _ in range(reps)) / (reps * n * steps) * 1e9
                 res[f"{n}_{th}t"] = min(res.get(f"{n}_{th}t", np.inf), ns)
     for th in tset:
         print(f"  {th} thread(s): " + ", ".join(f"{n} runs {res[f'{n}_{th}t']:.2f} ns" for n in sizes))

@@ -50,6 +50,8 @@ class DivergenceWarning(RuntimeWarning):
 # Threads are capped at this many per CPU (and at the number of blocks of runs): more cannot help,
 # and where libgomp cannot create the threads it ends the whole interpreter.
 THREADS_PER_CPU = 4
+CHUNK_SECONDS = 0.25            # default length of a chunk of steps (see Simulator.run)
+FIRST_CHUNK_UPDATES = 2_000_000  # updates in the first chunk, before any rate is known
 MAX_STEPS = 2 ** 62  # the driver's step counter is an int64 (t1 + 1 must not overflow)
 _BLOCK = 16           # runs per block of the driver (_random LANES): one thread works on whole blocks
 
@@ -245,7 +247,7 @@ def simulate(landscape, *, lr, steps, w0, n_runs=None, landscape_params=None, da
              snapshots=None, n_trajectories=0, thin=1, exit_region=None, stop_at_exit=False,
              targets=None, stop_at_target=False, occupancy_edges=None, hist=None, burn_in=0,
              log_growth=False, seed=0, stream_offset=0, n_threads=None, progress=False,
-             chunk_updates=20_000_000, fast_math=False):
+             chunk_updates=None, fast_math=False):
     """Simulate `n_runs` independent runs of SGD/GD/Adam/AMSGrad for `steps` steps in the core.
 
     Model
@@ -276,7 +278,9 @@ def simulate(landscape, *, lr, steps, w0, n_runs=None, landscape_params=None, da
       n_threads (default $SGDLAB_NUM_THREADS, else all CPUs; capped at THREADS_PER_CPU = 4 per CPU
       and at one per block of 16 runs, since more cannot help and libgomp ends the interpreter when
       it cannot create them; results do not depend on it), progress (tqdm bar over steps),
-      chunk_updates (updates per chunk between progress updates).
+      chunk_updates: updates per chunk of steps (progress and Ctrl-C are handled between chunks);
+        default None: chunks of about CHUNK_SECONDS = 0.25 s, sized from the rate of the chunk
+        before (the first has FIRST_CHUNK_UPDATES = 2·10⁶ updates). Results never depend on it.
       fast_math: False (default) computes exp, log and pow with libm, bit for bit as the NumPy
         reference `sgdlab.reference` does. True lets the fused AVX2 step compute them on 4 runs at
         once (fdlibm's algorithms: exp and log within 1 ulp, pow(x, y) = exp(y ln x) within about
@@ -325,7 +329,7 @@ class _Spec:
     seed: int
     stream_offset: int
     n_threads: int
-    chunk_updates: int
+    chunk_updates: int | None          # None: chunks of about CHUNK_SECONDS
     fast_math: bool
     records: list                      # sgdlab._driver.Record objects, at most one of each kind
 
@@ -508,7 +512,8 @@ def _parse_simulate(landscape, *, lr, steps, w0, n_runs, landscape_params, data,
     fast_math = _bool("fast_math", fast_math)
     seed = _int("seed", seed, 0, 2 ** 64 - 1)
     stream_offset = _int("stream_offset", stream_offset, 0, 2 ** 64 - 1)
-    chunk_updates = _int("chunk_updates", chunk_updates, 1)
+    if chunk_updates is not None:
+        chunk_updates = _int("chunk_updates", chunk_updates, 1)
     burn_in = _int("burn_in", burn_in, 0)
     n_threads = default_threads() if n_threads is None else _int("n_threads", n_threads, 1)
     w, n_runs = _initial_state(w0, n_runs, dim, opt.n_slots)
@@ -564,10 +569,14 @@ class Simulator:
             records=spec.records, fast_math=spec.fast_math)
 
     def run(self, progress=False):
-        """All steps, in chunks of about `chunk_updates` updates (progress bar between chunks)."""
+        """All steps, in chunks of `chunk_updates` updates, or of about CHUNK_SECONDS each
+        (progress bar between chunks). A chunk loads and stores every run's state once, so at many
+        runs short chunks cost (≈ 10 % at 200 000 runs with 100-step chunks); long ones would delay
+        the progress bar and Ctrl-C: hence chunks of a fixed duration, whatever the model's cost."""
         spec = self.spec
         steps, n_runs = spec.steps, spec.n_runs
-        chunk = max(1, spec.chunk_updates // n_runs)
+        fixed = spec.chunk_updates is not None
+        chunk = max(1, (spec.chunk_updates if fixed else FIRST_CHUNK_UPDATES) // n_runs)
         bar = None
         if progress:
             from tqdm.auto import tqdm
@@ -575,7 +584,12 @@ class Simulator:
         t = 0
         while t < steps:
             t1 = min(steps, t + chunk)
+            c0 = time.perf_counter()
             self.core.advance(t1, spec.n_threads)
+            if not fixed:
+                # the next chunk: CHUNK_SECONDS at the rate just seen, at most 4 times this one
+                dt = time.perf_counter() - c0
+                chunk = max(1, min(4 * chunk, int(chunk * CHUNK_SECONDS / max(dt, 1e-6))))
             if bar is not None:
                 bar.update(t1 - t)
             t = t1

@@ -89,7 +89,6 @@ BAD = [
     ("hist-nan", call("hist=(float('nan'), 1, 10)"), "hist", False, None),
     ("occupancy-str", call("occupancy_edges=['a', 'b']"), "occupancy_edges", False, None),
     ("occupancy-int", call("occupancy_edges=5"), "occupancy_edges", False, None),
-    ("chunk-None", call("chunk_updates=None"), "chunk_updates", False, None),
     ("chunk-nan", call("chunk_updates=float('nan')"), "chunk_updates", False, None),
     ("chunk-0", call("chunk_updates=0"), "chunk_updates", False, None),
     ("chunk-str", call("chunk_updates='100'"), "chunk_updates", False, None),
@@ -220,6 +219,7 @@ def test_valid_edge_values_still_accepted():
                     eps=0.0, batch_size=1, chunk_updates=2e7, steps=3.0, lr=0.1, w0=0.5, n_runs=4)
     sgdlab.simulate("harmonic", noise="gaussian", noise_scale=np.float64(0.5), **kw)
     sgdlab.simulate("harmonic", hist=(-1e300, 1e300, 10), **kw)
+    sgdlab.simulate("harmonic", chunk_updates=None, **kw)      # the default: chunks of ~0.25 s
 
 
 # ---------------------------------------------------------------------- exit and divergence in one step
