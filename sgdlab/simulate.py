@@ -285,7 +285,7 @@ def simulate(landscape, *, lr, steps, w0, n_runs=None, landscape_params=None, da
         reference `sgdlab.reference` does. True lets the fused AVX2 step compute them on 4 runs at
         once (fdlibm's algorithms: exp and log within 1 ulp, pow(x, y) = exp(y ln x) within about
         (2 + 3 |y ln x|) ulp): the heavy-tails workload (four-well gradient, Pareto noise) runs
-        about 1.8 times faster. Results then differ from the default's in the last bits (and, being
+        about 1.6 times faster (`make bench`). Results then differ from the default's in the last bits (and, being
         trajectories, soon more); they stay bit-identical across threads and chunkings on one
         machine, but a CPU without AVX2 (or SGDLAB_NO_SIMD=1, or a model the fused step does not
         cover) computes the default's exact path instead. `Result.fast_math` says which ran.
