@@ -171,29 +171,20 @@ SGD_AVX2_INLINE v4d sgd_pow4(v4d x, double y) {
     return *(v4d *)a;
 }
 
-SGD_AVX2_INLINE v4d sgd_exp4(v4d x) {
-    double a[4] __attribute__((aligned(32)));
-    *(v4d *)a = x;
-    for (int j = 0; j < 4; j++)
-        a[j] = exp(a[j]);
-    return *(v4d *)a;
-}
-
-SGD_AVX2_INLINE v4d sgd_sin4(v4d x) {
-    double a[4] __attribute__((aligned(32)));
-    *(v4d *)a = x;
-    for (int j = 0; j < 4; j++)
-        a[j] = sin(a[j]);
-    return *(v4d *)a;
-}
-
-SGD_AVX2_INLINE v4d sgd_log4(v4d x) {
-    double a[4] __attribute__((aligned(32)));
-    *(v4d *)a = x;
-    for (int j = 0; j < 4; j++)
-        a[j] = log(a[j]);
-    return *(v4d *)a;
-}
+/* exp, sin, log, cos: the same, one macro */
+#define SGD_LANEWISE(NAME, FN) \
+    SGD_AVX2_INLINE v4d NAME(v4d x) { \
+        double a[4] __attribute__((aligned(32))); \
+        *(v4d *)a = x; \
+        for (int j = 0; j < 4; j++) \
+            a[j] = FN(a[j]); \
+        return *(v4d *)a; \
+    }
+SGD_LANEWISE(sgd_exp4, exp)
+SGD_LANEWISE(sgd_sin4, sin)
+SGD_LANEWISE(sgd_log4, log)
+SGD_LANEWISE(sgd_cos4, cos)
+#undef SGD_LANEWISE
 
 /* ---- fast_math (simulate(fast_math=True), off by default): exp, log and pow on 4 lanes at once.
  * fdlibm's algorithms (e_exp.c, e_log.c: error < 1 ulp) written on vectors, without FMA; pow(x, y)
@@ -371,14 +362,6 @@ typedef struct {
 
 SGD_AVX2_INLINE v4d sgd_load(const double *p) { return (v4d)_mm256_loadu_pd(p); }
 SGD_AVX2_INLINE void sgd_store(double *p, v4d a) { _mm256_storeu_pd(p, (__m256d)a); }
-
-SGD_AVX2_INLINE v4d sgd_cos4(v4d x) {
-    double a[4] __attribute__((aligned(32)));
-    *(v4d *)a = x;
-    for (int j = 0; j < 4; j++)
-        a[j] = cos(a[j]);
-    return *(v4d *)a;
-}
 
 /* sym_stable of sgdlab/_random.pxd (Chambers-Mallows-Stuck): the uniform angle, then (alpha != 1)
  * the exponential; sin, cos, pow and log lane by lane */

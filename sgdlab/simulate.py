@@ -285,10 +285,11 @@ def simulate(landscape, *, lr, steps, w0, n_runs=None, landscape_params=None, da
         reference `sgdlab.reference` does. True lets the fused AVX2 step compute them on 4 runs at
         once (fdlibm's algorithms: exp and log within 1 ulp, pow(x, y) = exp(y ln x) within about
         (2 + 3 |y ln x|) ulp): the heavy-tails workload (four-well gradient, Pareto noise) runs
-        about 1.6 times faster (`make bench`). Results then differ from the default's in the last bits (and, being
-        trajectories, soon more); they stay bit-identical across threads and chunkings on one
-        machine, but a CPU without AVX2 (or SGDLAB_NO_SIMD=1, or a model the fused step does not
-        cover) computes the default's exact path instead. `Result.fast_math` says which ran.
+        about 1.6 times faster (`make bench`). Results then differ from the default's in the last
+        bits (and, being trajectories, soon more); they stay bit-identical across threads and
+        chunkings on one machine, but a CPU without AVX2 (or SGDLAB_NO_SIMD=1, or a model the
+        fused step does not cover) computes the default's exact path instead. `Result.fast_math`
+        says which ran.
     Settings that would have no effect are rejected (ValueError naming them): beta1/beta2/eps other
     than their defaults without Adam/AMSGrad, noise_scale without noise, batch_size != 1 on a
     deterministic landscape, stop_at_exit without exit_region, stop_at_target without targets.
@@ -571,7 +572,7 @@ class Simulator:
     def run(self, progress=False):
         """All steps, in chunks of `chunk_updates` updates, or of about CHUNK_SECONDS each
         (progress bar between chunks). A chunk loads and stores every run's state once, so at many
-        runs short chunks cost (≈ 10 % at 200 000 runs with 100-step chunks); long ones would delay
+        runs short chunks cost (≈ 5–10 % at 200 000 runs with 100-step chunks); long ones would delay
         the progress bar and Ctrl-C: hence chunks of a fixed duration, whatever the model's cost."""
         spec = self.spec
         steps, n_runs = spec.steps, spec.n_runs
@@ -628,7 +629,7 @@ class Simulator:
                         lr=spec.lr, steps=steps, n_runs=n_runs, optimizer=repr(spec.optimizer),
                         data=repr(spec.data), noise=repr(spec.noise), noise_scale=repr(spec.noise_scale),
                         batch_size=spec.batch_size, clip=spec.clip, seed=spec.seed,
-                        stream_offset=spec.stream_offset),
+                        stream_offset=spec.stream_offset, fast_math=self.core.fast_math_used),
             elapsed=time.perf_counter() - t_start, updates=int(run_steps.sum()),
             fast_math=self.core.fast_math_used)
 
