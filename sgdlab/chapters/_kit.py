@@ -577,7 +577,6 @@ def scrubber(fig, update, frames, interval=200):
     update(frame) redraws `fig` for each frame of `frames` (a count n, i.e. 0..n-1, or the frames
     themselves, as for FuncAnimation). Returns an IPython HTML object; closes the figure.
     """
-    import matplotlib as mpl
     import matplotlib.pyplot as plt
     from IPython.display import HTML
     html = _jshtml(fig, update, frames, interval)

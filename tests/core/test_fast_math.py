@@ -132,8 +132,7 @@ def test_one_step_of_pareto_noise_is_within_its_error_bound():
 
 
 def _four_well_terms(z):
-    """|dv_k pre_k suf_k+1|, the nine terms of the four-well gradient (sgdlab/landscapes.pyx), and
-    how many pow/exp results each contains."""
+    """|dv_k pre_k suf_k+1|, the nine terms of the four-well gradient (sgdlab/landscapes.pyx)."""
     d = np.abs(1.65 - z)
     v = [z + 1.6, (z + 1.3) ** 2, (z - 0.2) ** 2, (z - 0.7) ** 2, z - 1.6, (0.05 * d) ** 0.6,
          1 + 1 / (0.01 + 4 * (z - 0.5) ** 2), 1 + 1 / (0.1 + 4 * (z + 1.5) ** 2),
@@ -142,22 +141,21 @@ def _four_well_terms(z):
     dv = [1, 2 * (z + 1.3), 2 * (z - 0.2), 2 * (z - 0.7), 1, -0.6 * v[5] / d,
           -8 * (z - 0.5) / (0.01 + 4 * (z - 0.5) ** 2) ** 2, -8 * (z + 1.5) / (0.1 + 4 * (z + 1.5) ** 2) ** 2,
           2.5 * (z + 0.8) * e]
-    terms = [np.abs(dv[k] * np.prod([v[m] for m in range(9) if m != k], axis=0)) for k in range(9)]
-    # every term has v5 (or dv5 = -0.6 v5 / d) and v8 (or dv8, with e): 2 perturbed results, v8's
-    # perturbation scaled by 0.25 e / v8 <= 1/3
-    return terms
+    return [np.abs(dv[k] * np.prod([v[m] for m in range(9) if m != k], axis=0)) for k in range(9)]
 
 
 @needs_simd
 def test_one_step_of_the_four_well_gradient_is_within_its_error_bound():
-    # no noise: w1 = w0 - lr g; g = sum of the nine terms, each moving by <= (r5 + r8 / 3) |term|,
-    # r5 = 2 + 3 * 0.6 |ln(0.05 d)| for pow(0.05 d, 0.6), r8 = 1 for exp (inside 1 - 0.25 e)
+    # no noise: w1 = w0 - lr g; g = sum of the nine terms. Every term holds v5 (or dv5 = -0.6 v5 / d),
+    # relative error <= r5 = 2 + 3 * 0.6 |ln(0.05 d)| ulp from pow(0.05 d, 0.6), and v8 = 1 - 0.25 e
+    # (relative error <= r8 / 3, since 0.25 e / v8 <= 1/3) or dv8 = 2.5 (z + 0.8) e (<= r8), r8 = 1
+    # ulp from exp: each term moves by <= (r5 + r8) |term|
     z = np.linspace(-1.6, 1.6, 4003)
     kw = dict(lr=0.01, w0=z, steps=1, seed=9)
     a = sgdlab.simulate("four_well", fast_math=True, **kw)
     b = sgdlab.simulate("four_well", **kw)
     assert a.fast_math
-    r = (2 + 3 * 0.6 * np.abs(np.log(0.05 * np.abs(1.65 - z))) + 1 / 3) * 2.0 ** -52
+    r = (2 + 3 * 0.6 * np.abs(np.log(0.05 * np.abs(1.65 - z))) + 1) * 2.0 ** -52
     tol = 0.01 * r * np.sum(_four_well_terms(z), axis=0) * (1 + 1e-6) + 2 * np.spacing(np.abs(b.final))
     d = np.abs(a.final - b.final)
     assert (d <= tol).all(), np.max(d / tol)
