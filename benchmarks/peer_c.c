@@ -268,3 +268,72 @@ void peer_tables(uint64_t *k, double *w, double *f) {
     memcpy(w, wi, sizeof wi);
     memcpy(f, fi, sizeof fi);
 }
+
+/* Machine probe (benchmarks/run.py): the quartic workload's step on 16 runs (4 AVX2 vectors of
+ * xoshiro256** streams, the two-point draw, w -= lr (x + w^2) w) with every state in registers:
+ * no memory traffic, no driver, no OpenMP scheduling inside. Whatever changes its speed from call
+ * to call, or keeps its 2-thread rate below twice its 1-thread rate, is the machine's (clock, a
+ * neighbour on the host's core), so its spread and scaling tell the core's share of those numbers
+ * from the machine's. Not the core's streams or results: only its instruction mix.
+ *
+ * int peer_probe(int64_t iters, int threads, double *checksum): iters steps on each of `threads`
+ * threads; returns 0, or -1 where there is no AVX2. */
+#if (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__)
+typedef uint64_t probe_u4 __attribute__((vector_size(32)));
+typedef int64_t probe_i4 __attribute__((vector_size(32)));
+typedef double probe_d4 __attribute__((vector_size(32)));
+
+__attribute__((target("avx2"), noinline)) static double probe_loop(int64_t iters, uint64_t seed) {
+    probe_u4 s0[4], s1[4], s2[4], s3[4];
+    probe_d4 w[4];
+    const probe_i4 kthr = {1LL << 52, 1LL << 52, 1LL << 52, 1LL << 52};
+    const probe_d4 a0 = {1.0, 1.0, 1.0, 1.0}, a1 = {-2.0, -2.0, -2.0, -2.0};
+    uint64_t x = seed;
+    for (int g = 0; g < 4; g++) {
+        for (int l = 0; l < 4; l++) {
+            s0[g][l] = splitmix64(&x); s1[g][l] = splitmix64(&x);
+            s2[g][l] = splitmix64(&x); s3[g][l] = splitmix64(&x);
+            w[g][l] = 0.5 + 0.01 * (4 * g + l);
+        }
+    }
+    for (int64_t t = 0; t < iters; t++) {
+        for (int g = 0; g < 4; g++) {
+            probe_u4 r = s1[g] + (s1[g] << 2);                 /* s1 * 5 */
+            r = (r << 7) | (r >> 57);
+            r = r + (r << 3);                                  /* * 9 */
+            probe_u4 u = s1[g] << 17;
+            s2[g] ^= s0[g]; s3[g] ^= s1[g]; s1[g] ^= s2[g]; s0[g] ^= s3[g];
+            s2[g] ^= u; s3[g] = (s3[g] << 45) | (s3[g] >> 19);
+            probe_i4 ge = (probe_i4)(r >> 11) >= kthr;
+            probe_d4 xd = (probe_d4)(((probe_i4)a1 & ge) | ((probe_i4)a0 & ~ge));
+            w[g] = w[g] - 0.1 * ((xd + w[g] * w[g]) * w[g]);
+        }
+    }
+    double s = 0.0;
+    for (int g = 0; g < 4; g++)
+        for (int l = 0; l < 4; l++)
+            s += w[g][l];
+    return s;
+}
+
+int peer_probe(int64_t iters, int threads, double *checksum) {
+    double total = 0.0;
+    __builtin_cpu_init();
+    if (!__builtin_cpu_supports("avx2"))
+        return -1;
+#ifdef _OPENMP
+    #pragma omp parallel num_threads(threads) reduction(+:total)
+    total += probe_loop(iters, 1234567u + (uint64_t)omp_get_thread_num());
+#else
+    for (int i = 0; i < threads; i++)
+        total += probe_loop(iters, 1234567u + (uint64_t)i);
+#endif
+    *checksum = total;
+    return 0;
+}
+#else
+int peer_probe(int64_t iters, int threads, double *checksum) {
+    (void)iters; (void)threads; *checksum = 0.0;
+    return -1;
+}
+#endif

@@ -16,6 +16,9 @@ is median/best of the --calls consecutive calls of one round (the worse round is
 every peer: the C and Numba peers show how much of it is the machine's.
 Scaling: the core's all-threads rate over its 1-thread rate, and beside it the ceiling the machine
 gives two independent 1-thread processes started together (`--no-pair` skips it).
+The machine probe (peer_c.c peer_probe: the quartic's step on 16 lanes with every state in
+registers, no driver) is timed the same way: its spread and scaling are what the machine gives code
+that does nothing but compute.
 Then the per-update cost of the core on the quadratic from 200 to 200 000 runs, the run counts
 interleaved round by round (best of --rounds) and each timed over the same number of updates (calls
 back to back), so that a drift of the machine's speed does not masquerade as a dependence on the
@@ -130,6 +133,8 @@ def build_c_peer(outdir):
     dll.peer_run.restype = ctypes.c_int
     dll.peer_run.argtypes = [ctypes.c_int, ctypes.c_int64, ctypes.c_int64, ctypes.c_uint64,
                              ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int]
+    dll.peer_probe.restype = ctypes.c_int
+    dll.peer_probe.argtypes = [ctypes.c_int64, ctypes.c_int, ctypes.POINTER(ctypes.c_double)]
     return dll, " ".join(flags + omp)
 
 
@@ -262,6 +267,8 @@ def main(argv=None):
         _print_row(name, row, tset)
         sys.stdout.flush()
     summary = _summary(table, tset)
+    if dll is not None:
+        summary["probe"] = _probe(dll, "-fopenmp" in cinfo, args, tset)
     if "heavy_tailed" in table:
         summary["fast_math"] = _fast_math(table["heavy_tailed"], args, tset)
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
@@ -330,6 +337,43 @@ def _summary(table, tset):
         if vals:
             out[f"{peer}_median_over_best_min"] = min(vals)
             print(f"spread of identical calls, {peer}: median/best >= {min(vals):.2f}")
+    return out
+
+
+def run_probe(dll, iters, threads):
+    """One call of the machine probe (peer_c.c peer_probe): (updates, seconds), or None without AVX2."""
+    chk = ctypes.c_double()
+    t0 = time.perf_counter()
+    rc = dll.peer_probe(iters, threads, ctypes.byref(chk))
+    dt = time.perf_counter() - t0
+    return None if rc != 0 else (16 * iters * threads, dt)
+
+
+def _probe(dll, openmp, args, tset):
+    """The machine probe (the quartic's step on 16 lanes with all state in registers; see
+    peer_c.c): its best rate at each thread count, its 1 -> all threads scaling and the spread of
+    its identical calls, measured as the core's are (best of --rounds rounds x --calls calls,
+    median/best of a round's consecutive calls, the worse round)."""
+    if run_probe(dll, 1, 1) is None:
+        print("machine probe: skipped (no AVX2)")
+        return {}
+    tset = tset if openmp else [1]
+    iters = calibrated(lambda k: run_probe(dll, k, 1), args.min_seconds, steps=1 << 16)
+    best, spread = {}, {}
+    for _ in range(args.rounds):
+        for th in tset:
+            rates = [n / dt for n, dt in (run_probe(dll, iters, th) for _ in range(args.calls))]
+            best[th] = max(best.get(th, 0.0), max(rates))
+            spread[th] = min(spread.get(th, 1.0), statistics.median(rates) / max(rates))
+    out = {f"probe_{th}t": best[th] for th in tset}
+    out.update({f"probe_{th}t_median_over_best": spread[th] for th in tset})
+    parts = [f"{th}t {best[th] / 1e6:.0f} M/s" for th in tset]
+    if len(tset) > 1:
+        out["probe_scaling"] = best[tset[-1]] / best[1]
+        parts.append(f"scaling {out['probe_scaling']:.2f}")
+    parts.append(f"spread of identical calls: median/best >= {min(spread.values()):.2f}")
+    print("machine probe (the quartic's step on 16 lanes, all state in registers: no memory, no driver): "
+          + ", ".join(parts))
     return out
 
 

@@ -426,19 +426,30 @@ SGD_AVX2_CALL void sgd_log_growth(const SgdFastState *S, ptrdiff_t o, v4d w, v4d
         }
 }
 
+/* The options a step may have to look at, as bits of `feat`: each loop is compiled for one set
+ * of them (sgd_fast_features picks the smallest that covers the plan), so that a run without
+ * noise, clipping, projection or escape-rate sums does not test for them at every step. */
+enum { SGD_F_BATCH = 1,     /* two-point data, more than one point per step */
+       SGD_F_NOISE = 2,     /* additive noise */
+       SGD_F_CLIP = 4,      /* clip > 0 */
+       SGD_F_BOX = 8,       /* box projection */
+       SGD_F_LG = 16,       /* escape-rate sums */
+       SGD_F_ALL = 31 };
+
 /* One step of the 4 runs o..o+3, their state updated in place; returns the movemask of the runs
- * whose new iterate is non-finite or beyond max_abs. `land`, `opt` and `dim` are constants at each
- * call site (one loop per model). */
+ * whose new iterate is non-finite or beyond max_abs. `land`, `opt`, `dim` and `feat` are constants
+ * at each call site (one loop per model and feature set); an option outside `feat` is off in the
+ * plan (sgd_fast_features), so leaving out its code changes no result. */
 SGD_AVX2_INLINE int sgd_fast_group(const SgdFastPlan *P, const int land, const int opt, const int dim,
-                                   uint64_t *s0, uint64_t *s1, uint64_t *s2, uint64_t *s3,
-                                   const SgdFastState *S, ptrdiff_t o) {
+                                   const int feat, uint64_t *s0, uint64_t *s1, uint64_t *s2,
+                                   uint64_t *s3, const SgdFastState *S, ptrdiff_t o) {
     v4d x = sgd_v(0.0), g[2], d[2], wn[2], w[2];
     int i;
     for (i = 0; i < dim; i++)
         w[i] = sgd_load(S->w + i * S->wc + o);
     if (!P->two_point) {
         sgd_fast_grad(P, land, w, x, g);
-    } else if (P->batch == 1) {
+    } else if (!(feat & SGD_F_BATCH) || P->batch == 1) {
         x = sgd_two_point4(P, s0, s1, s2, s3);
         sgd_fast_grad(P, land, w, x, g);
     } else {    /* the batch mean as _gradient sums it: G = 0, G += T per data point, G /= batch */
@@ -454,9 +465,9 @@ SGD_AVX2_INLINE int sgd_fast_group(const SgdFastPlan *P, const int land, const i
         for (i = 0; i < dim; i++)
             g[i] = g[i] / (double)P->batch;
     }
-    if (P->noise != SGD_FAST_NONE && P->isotropic) {
+    if ((feat & SGD_F_NOISE) && P->noise != SGD_FAST_NONE && P->isotropic) {
         sgd_isotropic_noise4(P, dim, s0, s1, s2, s3, g);
-    } else if (P->noise != SGD_FAST_NONE) {
+    } else if ((feat & SGD_F_NOISE) && P->noise != SGD_FAST_NONE) {
         /* coordinate by coordinate, as sample_block draws it; T = scale Z, then G += s T */
         for (i = 0; i < dim; i++)
             g[i] = g[i] + P->nscale * (P->gscale * sgd_noise4(P, s0, s1, s2, s3));
@@ -483,7 +494,7 @@ SGD_AVX2_INLINE int sgd_fast_group(const SgdFastPlan *P, const int land, const i
         d[i] = P->lr * d[i];
     }
     /* the update of _steps: clip lr d to norm `clip`, wn = proj(w - d), the divergence test */
-    if (P->clip > 0) {
+    if ((feat & SGD_F_CLIP) && P->clip > 0) {
         v4d nrm = sgd_v(0.0), c;
         v4i big;
         for (i = 0; i < dim; i++)
@@ -497,14 +508,14 @@ SGD_AVX2_INLINE int sgd_fast_group(const SgdFastPlan *P, const int land, const i
     v4i bad = (v4i){0, 0, 0, 0};
     for (i = 0; i < dim; i++) {
         wn[i] = w[i] - d[i];
-        if (P->box) {   /* z < a ? a : (z > b ? b : z), both tests on z */
+        if ((feat & SGD_F_BOX) && P->box) {   /* z < a ? a : (z > b ? b : z), both tests on z */
             v4d z = wn[i];
             wn[i] = sgd_sel(z > P->pb[i], sgd_v(P->pb[i]), z);
             wn[i] = sgd_sel(z < P->pa[i], sgd_v(P->pa[i]), wn[i]);
         }
         bad |= ~(sgd_fabs(wn[i]) <= P->max_abs);
     }
-    if (S->lg_sum != NULL)
+    if ((feat & SGD_F_LG) && S->lg_sum != NULL)
         sgd_log_growth(S, o, w[0], wn[0], _mm256_movemask_pd((__m256d)bad));
     for (i = 0; i < dim; i++)
         sgd_store(S->w + i * S->wc + o, wn[i]);
@@ -515,7 +526,7 @@ SGD_AVX2_INLINE int sgd_fast_group(const SgdFastPlan *P, const int land, const i
  * which a run diverges; returns the steps done and, in *badmask, the runs that diverged then (bit j:
  * run j). Groups of 4 runs are independent, so the out-of-order core overlaps them. */
 SGD_AVX2_INLINE int64_t sgd_fast_loop(const SgdFastPlan *P, const int land, const int opt, const int dim,
-                                      uint64_t *s0, uint64_t *s1, uint64_t *s2, uint64_t *s3,
+                                      const int feat, uint64_t *s0, uint64_t *s1, uint64_t *s2, uint64_t *s3,
                                       const SgdFastState *S, ptrdiff_t n, int64_t nsteps,
                                       int *badmask) {
     const ptrdiff_t ng = (n + 3) / 4;
@@ -525,7 +536,7 @@ SGD_AVX2_INLINE int64_t sgd_fast_loop(const SgdFastPlan *P, const int land, cons
         int bad = 0;
         for (ptrdiff_t g = 0; g < ng; g++) {
             ptrdiff_t o = 4 * g;
-            bad |= sgd_fast_group(P, land, opt, dim, s0 + o, s1 + o, s2 + o, s3 + o, S, o) << o;
+            bad |= sgd_fast_group(P, land, opt, dim, feat, s0 + o, s1 + o, s2 + o, s3 + o, S, o) << o;
         }
         t++;
         bad &= live;     /* lanes past the live runs compute freely and never stop anything */
@@ -538,16 +549,33 @@ SGD_AVX2_INLINE int64_t sgd_fast_loop(const SgdFastPlan *P, const int land, cons
     return t;
 }
 
+/* The options of the plan (SGD_F_* bits) that the step must look at */
+SGD_AVX2_INLINE int sgd_fast_features(const SgdFastPlan *P, const SgdFastState *S) {
+    return (P->two_point && P->batch != 1 ? SGD_F_BATCH : 0) | (P->noise != SGD_FAST_NONE ? SGD_F_NOISE : 0)
+           | (P->clip > 0 ? SGD_F_CLIP : 0) | (P->box ? SGD_F_BOX : 0) | (S->lg_sum != NULL ? SGD_F_LG : 0);
+}
+
 /* One function per model (landscape L, optimizer O, dimension D), compiled apart so that each
- * loop gets the registers to itself; the plan and the state view are copied into locals, which
- * the stores to the block's arrays cannot alias (their fields stay in registers). */
+ * loop gets the registers to itself; in it one loop per feature set: none (a plain run), the box
+ * projection alone, noise alone, and everything (tested at each step). The plan and the state view
+ * are copied into locals, which the stores to the block's arrays cannot alias (their fields stay
+ * in registers). */
 #define SGD_FAST_MODEL(L, O, D) \
     SGD_AVX2_CALL int64_t sgd_fast_model_##L##_##O(const SgdFastPlan *P, uint64_t *s0, uint64_t *s1, \
                                                    uint64_t *s2, uint64_t *s3, const SgdFastState *S, \
                                                    ptrdiff_t n, int64_t nsteps, int *badmask) { \
         const SgdFastPlan plan = *P; \
         const SgdFastState state = *S; \
-        return sgd_fast_loop(&plan, (L), (O), (D), s0, s1, s2, s3, &state, n, nsteps, badmask); \
+        const int f = sgd_fast_features(&plan, &state); \
+        if (f == 0) \
+            return sgd_fast_loop(&plan, (L), (O), (D), 0, s0, s1, s2, s3, &state, n, nsteps, badmask); \
+        if ((f & ~SGD_F_BOX) == 0) \
+            return sgd_fast_loop(&plan, (L), (O), (D), SGD_F_BOX, s0, s1, s2, s3, &state, n, nsteps, \
+                                 badmask); \
+        if ((f & ~SGD_F_NOISE) == 0) \
+            return sgd_fast_loop(&plan, (L), (O), (D), SGD_F_NOISE, s0, s1, s2, s3, &state, n, nsteps, \
+                                 badmask); \
+        return sgd_fast_loop(&plan, (L), (O), (D), SGD_F_ALL, s0, s1, s2, s3, &state, n, nsteps, badmask); \
     }
 #define SGD_FAST_MODELS(L, D) SGD_FAST_MODEL(L, 0, D) SGD_FAST_MODEL(L, 1, D) SGD_FAST_MODEL(L, 2, D)
 SGD_FAST_MODELS(1, 1) SGD_FAST_MODELS(2, 1) SGD_FAST_MODELS(3, 2) SGD_FAST_MODELS(4, 2)
