@@ -44,6 +44,9 @@ def test_simd_and_scalar_paths_are_bit_identical(tmp_path):
 
 # The fused SIMD step (sgdlab/_fast.h): every model it computes, with divergence, clipping, box
 # projection, records and events, on run counts that fill no whole block; compared field by field.
+# Each of the fused step's loops (one per set of options: none, e.g. the first two cases in 1-D and
+# 2-D; box projection only, e.g. the AMSGrad cases; noise only, e.g. the Adam quartic; everything,
+# e.g. clip with a box) is among them.
 FUSED = """
 import sys, warnings, numpy as np, sgdlab
 rng = np.random.default_rng(3)
