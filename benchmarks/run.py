@@ -14,8 +14,10 @@ same number of steps. A rate is the best of --rounds rounds x --calls calls; the
 the peers so that a slow spell of a shared machine hits all of them. The spread of identical calls
 is median/best of the --calls consecutive calls of one round (the worse round is reported), for
 every peer: the C and Numba peers show how much of it is the machine's.
-Scaling: the core's all-threads rate over its 1-thread rate, and beside it the ceiling the machine
-gives two independent 1-thread processes started together (`--no-pair` skips it).
+Scaling: the core's all-threads rate over its 1-thread rate (best over best), the median ratio of
+--pairs alternated 1-thread / all-threads calls (paired: robust to the machine's spells), and
+beside them the ceiling the machine gives two independent 1-thread processes started together
+(`--no-pair` skips it).
 The machine probe (peer_c.c peer_probe: the quartic's step on 16 lanes with every state in
 registers, no driver) is timed the same way: its spread and scaling are what the machine gives code
 that does nothing but compute.
@@ -192,6 +194,18 @@ def calibrated(fn, min_seconds, steps=64):
         steps = int(steps * max(2.0, 1.2 * min_seconds / max(dt, 1e-4)))
 
 
+def paired_scaling(call, threads, pairs):
+    """Median over `pairs` alternated calls at 1 and at `threads` threads of rate(threads) / rate(1)
+    (call(th) -> (updates, seconds, ...)): each ratio compares two calls a second apart, so the
+    machine's slow and fast spells, which a best-of-each-side ratio picks apart, mostly cancel."""
+    ratios = []
+    for _ in range(pairs):
+        n1, dt1 = call(1)[:2]
+        n2, dt2 = call(threads)[:2]
+        ratios.append((n2 / dt2) / (n1 / dt1))
+    return statistics.median(ratios)
+
+
 def geomean(xs):
     xs = [x for x in xs if x and np.isfinite(x)]
     return float(np.exp(np.mean(np.log(xs)))) if xs else float("nan")
@@ -204,6 +218,8 @@ def main(argv=None):
     ap.add_argument("--min-seconds", type=float, default=1.0)
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--calls", type=int, default=5, help="consecutive identical calls per round")
+    ap.add_argument("--pairs", type=int, default=8,
+                    help="alternated 1-thread / all-threads call pairs for the paired scaling")
     ap.add_argument("--no-pair", action="store_true",
                     help="skip the two-independent-processes ceiling of the scaling")
     ap.add_argument("--out", default=os.path.join("_build", "bench.json"))
@@ -254,6 +270,9 @@ def main(argv=None):
         for key, rates in samples.items():
             row[key] = max(rates)
             row[key + "_median_over_best"] = min(spreads[key])    # the worse round
+        if len(tset) > 1 and args.pairs > 0:
+            row["core_scaling_paired"] = paired_scaling(
+                lambda th: run_core(common, core_kw, steps, th), tset[-1], args.pairs)
         if len(tset) > 1 and not args.no_pair:
             row["core_pair_1t"] = max(_pair_rate(name, steps) for _ in range(args.rounds))
         for peer in ("c", "numba"):
@@ -293,6 +312,8 @@ def _print_row(name, row, tset):
         parts.append(f"x numpy(1t) {row[f'core_{tset[-1]}t'] / row['numpy_1t']:6.1f}")
     if len(tset) > 1:
         parts.append(f"scaling core {row[f'core_{tset[-1]}t'] / row['core_1t']:4.2f}")
+        if "core_scaling_paired" in row:
+            parts.append(f"(paired {row['core_scaling_paired']:4.2f})")
         if "c_1t" in row:
             parts.append(f"c {row[f'c_{tset[-1]}t'] / row['c_1t']:4.2f}")
         if "core_pair_1t" in row:
@@ -325,6 +346,12 @@ def _summary(table, tset):
                 out[f"{peer}_scaling_min"] = min(vals)
                 out[f"{peer}_scaling_geomean"] = geomean(vals)
                 print(f"{peer} scaling 1 -> {tset[-1]} threads: geomean {geomean(vals):.2f}, worst {min(vals):.2f}")
+        vals = [r["core_scaling_paired"] for r in table.values() if "core_scaling_paired" in r]
+        if vals:
+            out["core_scaling_paired_min"] = min(vals)
+            out["core_scaling_paired_geomean"] = geomean(vals)
+            print(f"core scaling 1 -> {tset[-1]} threads, median of alternated call pairs: "
+                  f"geomean {geomean(vals):.2f}, worst {min(vals):.2f}")
         vals = [r[f"core_{tset[-1]}t"] / r["core_pair_1t"] for r in table.values() if "core_pair_1t" in r]
         if vals:
             out["core_scaling_over_pair_min"] = min(vals)
@@ -371,6 +398,10 @@ def _probe(dll, openmp, args, tset):
     if len(tset) > 1:
         out["probe_scaling"] = best[tset[-1]] / best[1]
         parts.append(f"scaling {out['probe_scaling']:.2f}")
+        if args.pairs > 0:
+            out["probe_scaling_paired"] = paired_scaling(lambda th: run_probe(dll, iters, th),
+                                                         tset[-1], args.pairs)
+            parts.append(f"(paired {out['probe_scaling_paired']:.2f})")
     parts.append(f"spread of identical calls: median/best >= {min(spread.values()):.2f}")
     print("machine probe (the quartic's step on 16 lanes, all state in registers: no memory, no driver): "
           + ", ".join(parts))
