@@ -525,7 +525,7 @@ SGD_AVX2_INLINE int sgd_fast_group(const SgdFastPlan *P, const int land, const i
 /* Up to nsteps steps of the n runs (all of them, in lockstep), stopping after the first step at
  * which a run diverges; returns the steps done and, in *badmask, the runs that diverged then (bit j:
  * run j). Groups of 4 runs are independent, so the out-of-order core overlaps them. */
-SGD_AVX2_INLINE int64_t sgd_fast_loop(const SgdFastPlan *P, const int land, const int opt, const int dim,
+SGD_AVX2_INLINE int64_t sgd_fast_loop_at(const SgdFastPlan *P, const int land, const int opt, const int dim,
                                       const int feat, uint64_t *s0, uint64_t *s1, uint64_t *s2, uint64_t *s3,
                                       const SgdFastState *S, ptrdiff_t n, int64_t nsteps,
                                       int *badmask) {
@@ -547,6 +547,60 @@ SGD_AVX2_INLINE int64_t sgd_fast_loop(const SgdFastPlan *P, const int land, cons
     }
     *badmask = 0;
     return t;
+}
+
+/* The same steps with the block's whole state (streams and iterates of all 16 lanes) in local
+ * arrays that the compiler keeps in registers or its own stack slots for all nsteps steps, instead
+ * of loading and storing it through the block's arrays at every step; written back at the end.
+ * SGD in dimension 1 without out-of-line calls (noise samplers, escape-rate sums), which would keep
+ * the state in memory. All 16 lanes are computed: lanes past the live runs start from 0
+ * (sgd_fast_steps) and never stop anything. */
+SGD_AVX2_INLINE int64_t sgd_fast_loop_local(const SgdFastPlan *P, const int land, const int feat,
+                                            uint64_t *s0, uint64_t *s1, uint64_t *s2, uint64_t *s3,
+                                            const SgdFastState *S, ptrdiff_t n, int64_t nsteps,
+                                            int *badmask) {
+    enum { L = SGD_FAST_LANES };
+    uint64_t r0[L] __attribute__((aligned(32))), r1[L] __attribute__((aligned(32)));
+    uint64_t r2[L] __attribute__((aligned(32))), r3[L] __attribute__((aligned(32)));
+    double w[L] __attribute__((aligned(32)));
+    const int live = (int)((1u << n) - 1u);
+    SgdFastState loc = *S;
+    int64_t t = 0;
+    int bad = 0, j;
+    for (j = 0; j < L; j++) {
+        r0[j] = s0[j]; r1[j] = s1[j]; r2[j] = s2[j]; r3[j] = s3[j];
+        w[j] = S->w[j];
+    }
+    loc.w = w;
+    while (t < nsteps) {
+        bad = 0;
+#pragma GCC unroll 4
+        for (int g = 0; g < L / 4; g++)
+            bad |= sgd_fast_group(P, land, SGD_FAST_SGD, 1, feat, r0 + 4 * g, r1 + 4 * g, r2 + 4 * g,
+                                  r3 + 4 * g, &loc, 4 * g) << (4 * g);
+        t++;
+        bad &= live;
+        if (bad)
+            break;
+    }
+    for (j = 0; j < L; j++) {
+        s0[j] = r0[j]; s1[j] = r1[j]; s2[j] = r2[j]; s3[j] = r3[j];
+        S->w[j] = w[j];
+    }
+    *badmask = bad;
+    return t;
+}
+
+/* The steps: with the state in locals for a full block of SGD in dimension 1 without out-of-line
+ * calls, else through the block's arrays (a block of at most 12 live runs computes only its groups
+ * of 4). */
+SGD_AVX2_INLINE int64_t sgd_fast_loop(const SgdFastPlan *P, const int land, const int opt, const int dim,
+                                      const int feat, uint64_t *s0, uint64_t *s1, uint64_t *s2,
+                                      uint64_t *s3, const SgdFastState *S, ptrdiff_t n,
+                                      int64_t nsteps, int *badmask) {
+    if (opt == SGD_FAST_SGD && dim == 1 && !(feat & (SGD_F_NOISE | SGD_F_LG)) && n > SGD_FAST_LANES - 4)
+        return sgd_fast_loop_local(P, land, feat, s0, s1, s2, s3, S, n, nsteps, badmask);
+    return sgd_fast_loop_at(P, land, opt, dim, feat, s0, s1, s2, s3, S, n, nsteps, badmask);
 }
 
 /* The options of the plan (SGD_F_* bits) that the step must look at */
