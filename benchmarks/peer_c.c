@@ -337,3 +337,31 @@ int peer_probe(int64_t iters, int threads, double *checksum) {
     return -1;
 }
 #endif
+
+/* libm probe (benchmarks/run.py): pow and exp, the calls the heavy-tailed workload spends its time
+ * in, in two shapes, on one thread, no driver and no memory traffic:
+ *   chained = 0: 4 independent evaluations per iteration (the core's shape: libm called lane by
+ *                lane for 4 runs at once; throughput-bound, the out-of-order core overlaps them);
+ *   chained = 1: one evaluation per iteration, each on the previous result (the C peer's shape:
+ *                one run at a time; latency-bound).
+ * The spread of identical calls of the two shows how much of a spread the machine gives to each
+ * kind of code. int peer_probe_libm(int64_t iters, int chained, double *checksum): 4 evaluations
+ * (chained = 0) or 1 (chained = 1) per iteration; returns 0. */
+int peer_probe_libm(int64_t iters, int chained, double *checksum) {
+    double acc = 0.0;
+    if (chained) {
+        double y = 0.5;
+        for (int64_t i = 0; i < iters; i++)
+            y = 0.3 + 0.5 * exp(-y * pow(y + 0.1, -0.8333));
+        acc = y;
+    } else {
+        for (int64_t i = 0; i < iters; i++) {
+            for (int l = 0; l < 4; l++) {
+                double x = 0.3 + (double)((i * 4 + l) & 1023) * 1e-3;
+                acc += pow(x, -0.8333) + exp(-x * x);
+            }
+        }
+    }
+    *checksum = acc;
+    return 0;
+}

@@ -20,7 +20,9 @@ beside them the ceiling the machine gives two independent 1-thread processes sta
 (`--no-pair` skips it).
 The machine probe (peer_c.c peer_probe: the quartic's step on 16 lanes with every state in
 registers, no driver) is timed the same way: its spread and scaling are what the machine gives code
-that does nothing but compute.
+that does nothing but compute. So is the libm probe (peer_c.c peer_probe_libm: pow and exp, 4
+independent evaluations at a time as the core calls them, or one chain as the C peer does): the
+machine's spread for throughput-bound and for latency-bound code.
 Then the per-update cost of the core on the quadratic from 200 to 200 000 runs, the run counts
 interleaved round by round (best of --rounds) and each timed over the same number of updates as one
 call at the largest run count (calls back to back), so that neither a drift of the machine's speed
@@ -137,6 +139,8 @@ def build_c_peer(outdir):
                              ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int]
     dll.peer_probe.restype = ctypes.c_int
     dll.peer_probe.argtypes = [ctypes.c_int64, ctypes.c_int, ctypes.POINTER(ctypes.c_double)]
+    dll.peer_probe_libm.restype = ctypes.c_int
+    dll.peer_probe_libm.argtypes = [ctypes.c_int64, ctypes.c_int, ctypes.POINTER(ctypes.c_double)]
     return dll, " ".join(flags + omp)
 
 
@@ -288,6 +292,7 @@ def main(argv=None):
     summary = _summary(table, tset)
     if dll is not None:
         summary["probe"] = _probe(dll, "-fopenmp" in cinfo, args, tset)
+        summary["probe_libm"] = _probe_libm(dll, args)
     if "heavy_tailed" in table:
         summary["fast_math"] = _fast_math(table["heavy_tailed"], args, tset)
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
@@ -405,6 +410,34 @@ def _probe(dll, openmp, args, tset):
     parts.append(f"spread of identical calls: median/best >= {min(spread.values()):.2f}")
     print("machine probe (the quartic's step on 16 lanes, all state in registers: no memory, no driver): "
           + ", ".join(parts))
+    return out
+
+
+def _probe_libm(dll, args):
+    """The libm probe (peer_c.c peer_probe_libm): pow and exp on one thread, as 4 independent
+    evaluations per iteration (the core's shape, throughput-bound) and as one dependency chain (the
+    C peer's shape, latency-bound); best rate and spread of identical calls of each, measured as the
+    core's are. A shared machine whose other tenants compete for the execution units of our cores
+    (their other hardware threads) slows throughput-bound code more, and by how much varies from one
+    moment to the next: the two spreads show what it gives each kind of code."""
+    def call(chained, iters):
+        chk = ctypes.c_double()
+        t0 = time.perf_counter()
+        dll.peer_probe_libm(iters, chained, ctypes.byref(chk))
+        return (iters * (1 if chained else 4), time.perf_counter() - t0)
+    out, parts = {}, []
+    for chained, name in ((0, "independent"), (1, "chained")):
+        iters = calibrated(lambda k: call(chained, k), args.min_seconds, steps=1 << 16)
+        best, spread = 0.0, 1.0
+        for _ in range(args.rounds):
+            rates = [n / dt for n, dt in (call(chained, iters) for _ in range(args.calls))]
+            best = max(best, max(rates))
+            spread = min(spread, statistics.median(rates) / max(rates))
+        out[f"libm_{name}_1t"] = best
+        out[f"libm_{name}_1t_median_over_best"] = spread
+        parts.append(f"{name} {best / 1e6:.1f} M evaluations/s, spread {spread:.2f}")
+    print("libm probe (pow + exp, 1 thread; independent: the core's shape, chained: the C peer's): "
+          + "; ".join(parts))
     return out
 
 
