@@ -24,6 +24,8 @@ How it is fast:
 * Where the CPU has AVX2, the models of sgdlab/_fast.h (`Core._fast_plan`) replace the passes of a
   step by one fused step on 4 runs per vector, for as many steps in one call as no event or record
   needs the block in between; it does per run the passes' operations in their order.
+  Occupancy and histograms are counted from its trace of up to TRACE_STEPS steps (after burn_in;
+  before it they count nothing); events take it one step at a time.
 Per run the floating-point operations and their order are exactly those of the straightforward
 loop (and of `sgdlab.reference` for deterministic dynamics); only their interleaving across runs
 changed. The build keeps -ffp-contract=off.
@@ -81,7 +83,7 @@ cdef extern from "_fast.h":
     int64_t sgd_fast_steps(const SgdFastPlan* P, uint64_t* s0, uint64_t* s1, uint64_t* s2,
                            uint64_t* s3, double* W, double* ST, Py_ssize_t slot_stride,
                            double* lg_sum, int64_t* lg_n, Py_ssize_t n, int64_t nsteps,
-                           int* badmask) noexcept nogil
+                           int* badmask, double* trace) noexcept nogil
 
 
 # a Blk lives in 64-byte aligned storage on the thread's stack (see Blk)
@@ -102,6 +104,7 @@ cdef enum:
     BLOCK = LANES            # runs advanced in lockstep by one thread (any value gives the same results)
     LANE = BLOCK * MAXDIM    # doubles in one block-wide vector (slot stride of the optimizer state)
     LINE = 8                 # 8-byte words per 64-byte cache line (padding of per-thread counters)
+    TRACE_STEPS = 32         # steps of the fused step between two visits of the per-step records
 
 
 cdef struct Blk:
@@ -392,7 +395,8 @@ cdef class Occupancy(Record):
         self.counts_array = np.zeros((n_runs, edges.size + 1), dtype=np.int64)
         self.counts = self.counts_array
 
-    cdef inline void count(self, Blk* b, int64_t t, int dim) noexcept nogil:
+    cdef inline void count(self, Blk* b, const double* W, Py_ssize_t rs, int64_t t) noexcept nogil:
+        """Step t, the block's runs' iterates at W (run j's first coordinate at W[j * rs])."""
         cdef Py_ssize_t j, lo, hi, mid
         cdef double z
         if t <= self.burn_in:
@@ -402,7 +406,7 @@ cdef class Occupancy(Record):
                 continue
             # bin k in 0..n_occ+1 = the number of edges <= z: 0 below edges[0], n_occ + 1
             # at/above edges[-1] (n_occ + 2 edges in all); bisection over lo < k < hi
-            z = b.W[j * dim]
+            z = W[j * rs]
             lo = 0
             hi = self.n_occ + 2
             while hi - lo > 1:
@@ -446,7 +450,9 @@ cdef class Histogram(Record):
         self.counts = self.counts_array
         self.out = self.out_array
 
-    cdef inline void count(self, Blk* b, int64_t t, int tid, int dim) noexcept nogil:
+    cdef inline void count(self, Blk* b, const double* W, Py_ssize_t rs, Py_ssize_t cs, int64_t t,
+                           int tid) noexcept nogil:
+        """Step t, the block's runs' iterates at W (run j's coordinate i at W[j * rs + i * cs])."""
         cdef Py_ssize_t j, ix, iy
         cdef double z
         if t <= self.burn_in:
@@ -454,13 +460,13 @@ cdef class Histogram(Record):
         for j in range(b.n):
             if b.stop[j] == 2:
                 continue
-            z = (b.W[j * dim] - self.lo[0]) / (self.hi[0] - self.lo[0]) * self.nb[0]
+            z = (W[j * rs] - self.lo[0]) / (self.hi[0] - self.lo[0]) * self.nb[0]
             if z >= 0 and z < self.nb[0]:
                 ix = <Py_ssize_t>z
                 if self.hdim == 1:
                     self.counts[tid, ix] += 1
                 else:
-                    z = (b.W[j * dim + 1] - self.lo[1]) / (self.hi[1] - self.lo[1]) * self.nb[1]
+                    z = (W[j * rs + cs] - self.lo[1]) / (self.hi[1] - self.lo[1]) * self.nb[1]
                     if z >= 0 and z < self.nb[1]:
                         iy = <Py_ssize_t>z
                         self.counts[tid, ix * self.nb[1] + iy] += 1
@@ -895,6 +901,7 @@ cdef void _steps(Core S, Blk* b, int64_t t0, int64_t t1, int tid, DimT* tag) noe
     cdef bint events = S.exit_region is not None or S.targets is not None
     cdef bint every_step
     cdef int badmask
+    cdef int64_t k, burn = 0
     if DimT is Dim1:
         dim = 1
     elif DimT is Dim2:
@@ -910,17 +917,35 @@ cdef void _steps(Core S, Blk* b, int64_t t0, int64_t t1, int tid, DimT* tag) noe
     # events, occupancy and histograms look at the block after every step; snapshots and
     # trajectories only at their steps (`_next_record_step`): between those the fused step runs on
     every_step = events or S.occ is not None or S.hist is not None
+    if S.occ is not None:
+        burn = S.occ.burn_in
+    if S.hist is not None:
+        burn = S.hist.burn_in if S.occ is None else min(burn, S.hist.burn_in)
     t = t0
     while t < t1:
         n = b.n
         if n == 0:
             break
         if S.fast:
-            # the fused SIMD step (sgdlab/_fast.h): up to the chunk's end, or the first step at
-            # which a run diverges; then the events, records and stops below, as after one step
-            t += sgd_fast_steps(&S.plan, b.R.s0, b.R.s1, b.R.s2, b.R.s3, b.W, b.ST, LANE,
-                                b.lg_sum if log_growth else NULL, b.lg_n if log_growth else NULL, n,
-                                1 if every_step else _next_record_step(S, b, t, t1) - t, &badmask)
+            # the fused SIMD step (sgdlab/_fast.h): up to the chunk's end, the next record step, or
+            # the first step at which a run diverges; then the events, records and stops below, as
+            # after one step. Events need the block after every step; occupancy and histograms
+            # count nothing up to burn_in, and after it count the steps before the last from the
+            # trace (no run stops before the last step: the fused step stops at a divergence)
+            if not every_step:
+                k = _next_record_step(S, b, t, t1) - t
+            elif events:
+                k = 1
+            elif t < burn:
+                k = min(_next_record_step(S, b, t, t1), burn) - t
+            else:
+                k = min(_next_record_step(S, b, t, t1) - t, <int64_t>TRACE_STEPS)
+            if every_step and not events and t >= burn and k > 1:
+                t += _fast_traced(S, b, t, k, tid, dim, &badmask)
+            else:
+                t += sgd_fast_steps(&S.plan, b.R.s0, b.R.s1, b.R.s2, b.R.s3, b.W, b.ST, LANE,
+                                    b.lg_sum if log_growth else NULL, b.lg_n if log_growth else NULL,
+                                    n, k, &badmask, NULL)
             n_bad = 0
             for j in range(n):
                 bad = (badmask >> j) & 1
@@ -1008,6 +1033,27 @@ cdef void _steps(Core S, Blk* b, int64_t t0, int64_t t1, int tid, DimT* tag) noe
         _after_update(S, b, t, tid, dim, n_bad, events)
 
 
+cdef int64_t _fast_traced(Core S, Blk* b, int64_t t, int64_t k, int tid, int dim,
+                          int* badmask) noexcept nogil:
+    """k fused steps (at most TRACE_STEPS) of a block whose occupancy or histogram counts every
+    step: the steps before the last are counted here from the fused step's trace (no run stops
+    before the last step: the fused step stops at a divergence); the last one by _after_update, as
+    after a single step. Returns the steps done. (Its own frame: the trace stays off the stack of
+    the loops that do not need it.)"""
+    cdef double TR[TRACE_STEPS * 2 * BLOCK]     # (the fused step is for dimension 1 or 2)
+    cdef int64_t q, done
+    done = sgd_fast_steps(&S.plan, b.R.s0, b.R.s1, b.R.s2, b.R.s3, b.W, b.ST, LANE,
+                          b.lg_sum if S.lg is not None else NULL,
+                          b.lg_n if S.lg is not None else NULL, b.n, k, badmask, &TR[0])
+    for q in range(done - 1):
+        # step t + q + 1: coordinate i of run j at TR[(q * dim + i) * BLOCK + j]
+        if S.occ is not None:
+            S.occ.count(b, &TR[q * dim * BLOCK], 1, t + q + 1)
+        if S.hist is not None:
+            S.hist.count(b, &TR[q * dim * BLOCK], 1, BLOCK, t + q + 1, tid)
+    return done
+
+
 cdef inline int64_t _next_record_step(Core S, Blk* b, int64_t t, int64_t t1) noexcept nogil:
     """The first step after t, at most t1, at which a snapshot or a trajectory frame of this block
     is taken."""
@@ -1044,9 +1090,9 @@ cdef inline void _after_update(Core S, Blk* b, int64_t t, int tid, int dim, Py_s
     if S.traj is not None:
         S.traj.take(b, t, dim)
     if S.occ is not None:
-        S.occ.count(b, t, dim)
+        S.occ.count(b, b.W, dim, t)
     if S.hist is not None:
-        S.hist.count(b, t, tid, dim)
+        S.hist.count(b, b.W, dim, 1, t, tid)
     if b.any_stop:
         _retire(S, b, t, dim)
 

@@ -358,6 +358,8 @@ typedef struct {
     ptrdiff_t wc, sc, ss;
     double *lg_sum;              /* escape-rate sums of the runs (dimension 1), or NULL */
     int64_t *lg_n;
+    double *trace;               /* or NULL: the iterates after every step, step k's coordinate i
+                                    of run j at trace[(k * dim + i) * SGD_FAST_LANES + j] */
 } SgdFastState;
 
 SGD_AVX2_INLINE v4d sgd_load(const double *p) { return (v4d)_mm256_loadu_pd(p); }
@@ -434,7 +436,9 @@ enum { SGD_F_BATCH = 1,     /* two-point data, more than one point per step */
        SGD_F_CLIP = 4,      /* clip > 0 */
        SGD_F_BOX = 8,       /* box projection */
        SGD_F_LG = 16,       /* escape-rate sums */
-       SGD_F_ALL = 31 };
+       SGD_F_ALL = 31,
+       SGD_F_TRACE = 32 };  /* the iterates after every step into S->trace: only in the loop of
+                               sgd_fast_traced_*, so the others compile exactly without it */
 
 /* One step of the 4 runs o..o+3, their state updated in place; returns the movemask of the runs
  * whose new iterate is non-finite or beyond max_abs. `land`, `opt`, `dim` and `feat` are constants
@@ -538,6 +542,12 @@ SGD_AVX2_INLINE int64_t sgd_fast_loop_at(const SgdFastPlan *P, const int land, c
             ptrdiff_t o = 4 * g;
             bad |= sgd_fast_group(P, land, opt, dim, feat, s0 + o, s1 + o, s2 + o, s3 + o, S, o) << o;
         }
+        if ((feat & SGD_F_TRACE) && S->trace != NULL) {   /* records counted at every step read them */
+            double *tr = S->trace + t * dim * SGD_FAST_LANES;
+            for (int i = 0; i < dim; i++)
+                for (ptrdiff_t j = 0; j < 4 * ng; j++)
+                    tr[i * SGD_FAST_LANES + j] = S->w[i * S->wc + j];
+        }
         t++;
         bad &= live;     /* lanes past the live runs compute freely and never stop anything */
         if (bad) {
@@ -592,13 +602,14 @@ SGD_AVX2_INLINE int64_t sgd_fast_loop_local(const SgdFastPlan *P, const int land
 }
 
 /* The steps: with the state in locals for a full block of SGD in dimension 1 without out-of-line
- * calls, else through the block's arrays (a block of at most 12 live runs computes only its groups
- * of 4). */
+ * calls or a trace, else through the block's arrays (a block of at most 12 live runs computes only
+ * its groups of 4). */
 SGD_AVX2_INLINE int64_t sgd_fast_loop(const SgdFastPlan *P, const int land, const int opt, const int dim,
                                       const int feat, uint64_t *s0, uint64_t *s1, uint64_t *s2,
                                       uint64_t *s3, const SgdFastState *S, ptrdiff_t n,
                                       int64_t nsteps, int *badmask) {
-    if (opt == SGD_FAST_SGD && dim == 1 && !(feat & (SGD_F_NOISE | SGD_F_LG)) && n > SGD_FAST_LANES - 4)
+    if (opt == SGD_FAST_SGD && dim == 1 && !(feat & (SGD_F_NOISE | SGD_F_LG | SGD_F_TRACE))
+        && n > SGD_FAST_LANES - 4)
         return sgd_fast_loop_local(P, land, feat, s0, s1, s2, s3, S, n, nsteps, badmask);
     return sgd_fast_loop_at(P, land, opt, dim, feat, s0, s1, s2, s3, S, n, nsteps, badmask);
 }
@@ -611,7 +622,8 @@ SGD_AVX2_INLINE int sgd_fast_features(const SgdFastPlan *P, const SgdFastState *
 
 /* One function per model (landscape L, optimizer O, dimension D), compiled apart so that each
  * loop gets the registers to itself; in it one loop per feature set: none (a plain run), the box
- * projection alone, noise alone, and everything (tested at each step). The plan and the state view
+ * projection alone, noise alone, and everything (tested at each step); beside it the same everything
+ * loop writing a trace (sgd_fast_traced_*: occupancy and histograms counted at every step). The plan and the state view
  * are copied into locals, which the stores to the block's arrays cannot alias (their fields stay
  * in registers). */
 #define SGD_FAST_MODEL(L, O, D) \
@@ -630,6 +642,14 @@ SGD_AVX2_INLINE int sgd_fast_features(const SgdFastPlan *P, const SgdFastState *
             return sgd_fast_loop(&plan, (L), (O), (D), SGD_F_NOISE, s0, s1, s2, s3, &state, n, nsteps, \
                                  badmask); \
         return sgd_fast_loop(&plan, (L), (O), (D), SGD_F_ALL, s0, s1, s2, s3, &state, n, nsteps, badmask); \
+    } \
+    SGD_AVX2_CALL int64_t sgd_fast_traced_##L##_##O(const SgdFastPlan *P, uint64_t *s0, uint64_t *s1, \
+                                                    uint64_t *s2, uint64_t *s3, const SgdFastState *S, \
+                                                    ptrdiff_t n, int64_t nsteps, int *badmask) { \
+        const SgdFastPlan plan = *P; \
+        const SgdFastState state = *S; \
+        return sgd_fast_loop(&plan, (L), (O), (D), SGD_F_ALL | SGD_F_TRACE, s0, s1, s2, s3, &state, n, \
+                             nsteps, badmask); \
     }
 #define SGD_FAST_MODELS(L, D) SGD_FAST_MODEL(L, 0, D) SGD_FAST_MODEL(L, 1, D) SGD_FAST_MODEL(L, 2, D)
 SGD_FAST_MODELS(1, 1) SGD_FAST_MODELS(2, 1) SGD_FAST_MODELS(3, 2) SGD_FAST_MODELS(4, 2)
@@ -640,7 +660,8 @@ SGD_FAST_MODELS(9, 1) SGD_FAST_MODELS(10, 1) SGD_FAST_MODELS(11, 2) SGD_FAST_MOD
 
 #define SGD_FAST_CASE(L, O, D) \
     case (L) * 4 + (O): \
-        done = sgd_fast_model_##L##_##O(P, s0, s1, s2, s3, &S, n, nsteps, badmask); \
+        done = (trace != NULL ? sgd_fast_traced_##L##_##O : sgd_fast_model_##L##_##O)( \
+            P, s0, s1, s2, s3, &S, n, nsteps, badmask); \
         break;
 
 /* The block's steps (see sgd_fast_loop) on its lane-major iterates W (n x dim) and slot-major
@@ -649,7 +670,7 @@ SGD_FAST_MODELS(9, 1) SGD_FAST_MODELS(10, 1) SGD_FAST_MODELS(11, 2) SGD_FAST_MOD
 SGD_AVX2 __attribute__((unused)) static int64_t sgd_fast_steps(const SgdFastPlan *P, uint64_t *s0, uint64_t *s1, uint64_t *s2,
                                        uint64_t *s3, double *W, double *ST, ptrdiff_t slot_stride,
                                        double *lg_sum, int64_t *lg_n, ptrdiff_t n, int64_t nsteps,
-                                       int *badmask) {
+                                       int *badmask, double *trace) {
     double w[2][SGD_FAST_LANES] __attribute__((aligned(32)));
     double st[3][2][SGD_FAST_LANES] __attribute__((aligned(32)));
     const int dim = P->dim, nsl = P->opt == SGD_FAST_SGD ? 0 : 3;
@@ -658,6 +679,7 @@ SGD_AVX2 __attribute__((unused)) static int64_t sgd_fast_steps(const SgdFastPlan
     int64_t done = 0;
     S.lg_sum = lg_sum;      /* (dimension 1 only: Core._fast_plan) */
     S.lg_n = lg_n;
+    S.trace = trace;        /* (at most nsteps steps of it) */
     ptrdiff_t j;
     int i, k;
     /* lanes past the live runs start from 0 (stale values could be denormals, slow to compute on) */
@@ -752,9 +774,9 @@ static void sgd_fast_math_eval(int fn, const double *x, double y, double *out, p
 static int64_t sgd_fast_steps(const SgdFastPlan *P, uint64_t *s0, uint64_t *s1, uint64_t *s2,
                               uint64_t *s3, double *W, double *ST, ptrdiff_t slot_stride,
                               double *lg_sum, int64_t *lg_n, ptrdiff_t n, int64_t nsteps,
-                              int *badmask) {
+                              int *badmask, double *trace) {
     (void)P; (void)s0; (void)s1; (void)s2; (void)s3; (void)W; (void)ST; (void)slot_stride; (void)n;
-    (void)nsteps; (void)lg_sum; (void)lg_n;
+    (void)nsteps; (void)lg_sum; (void)lg_n; (void)trace;
     *badmask = 0;
     return 0;
 }

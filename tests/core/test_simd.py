@@ -46,7 +46,8 @@ def test_simd_and_scalar_paths_are_bit_identical(tmp_path):
 # projection, records and events, on run counts that fill no whole block; compared field by field.
 # Each of the fused step's loops (one per set of options: none, e.g. the first two cases in 1-D and
 # 2-D; box projection only, e.g. the AMSGrad cases; noise only, e.g. the Adam quartic; everything,
-# e.g. clip with a box) is among them.
+# e.g. clip with a box) is among them; so are records counted at every step (occupancy, histograms)
+# from the fused step's trace, and events, which take it one step at a time.
 FUSED = """
 import sys, warnings, numpy as np, sgdlab
 rng = np.random.default_rng(3)
@@ -102,6 +103,12 @@ cases = [
          max_abs=1e3),
     dict(landscape="three_hump_camel", lr=0.01, w0=w2 * 2, noise="gaussian", noise_scale=2.0, clip=0.5,
          targets=[sgdlab.Ball([0, 0], 0.1)]),
+    # occupancy and histograms without events: counted from the fused step's trace after burn_in,
+    # with runs diverging inside a traced stretch (1-D plain SGD, 2-D with noise)
+    dict(landscape="quadratic", data=sgdlab.TwoPoint(-1.0), lr=2.0, w0=w1, max_abs=1e30,
+         occupancy_edges=[-1, 0, 1], hist=(-2, 2, 9), burn_in=37),
+    dict(landscape="himmelblau", noise="gaussian", noise_scale=300.0, lr=0.01, w0=w2 * 4, max_abs=60.0,
+         hist=((-6, 6, 7), (-6, 6, 5)), burn_in=3),
 ]
 out = []
 with warnings.catch_warnings():
