@@ -623,7 +623,7 @@ SGD_AVX2_INLINE int sgd_fast_features(const SgdFastPlan *P, const SgdFastState *
 /* One function per model (landscape L, optimizer O, dimension D), compiled apart so that each
  * loop gets the registers to itself; in it one loop per feature set: none (a plain run), the box
  * projection alone, noise alone, and everything (tested at each step); beside it the same everything
- * loop writing a trace (sgd_fast_traced_*: occupancy and histograms counted at every step). The plan and the state view
+ * loop writing a trace (sgd_fast_traced_*, SGD only: occupancy and histograms counted at every step). The plan and the state view
  * are copied into locals, which the stores to the block's arrays cannot alias (their fields stay
  * in registers). */
 #define SGD_FAST_MODEL(L, O, D) \
@@ -642,25 +642,29 @@ SGD_AVX2_INLINE int sgd_fast_features(const SgdFastPlan *P, const SgdFastState *
             return sgd_fast_loop(&plan, (L), (O), (D), SGD_F_NOISE, s0, s1, s2, s3, &state, n, nsteps, \
                                  badmask); \
         return sgd_fast_loop(&plan, (L), (O), (D), SGD_F_ALL, s0, s1, s2, s3, &state, n, nsteps, badmask); \
-    } \
-    SGD_AVX2_CALL int64_t sgd_fast_traced_##L##_##O(const SgdFastPlan *P, uint64_t *s0, uint64_t *s1, \
-                                                    uint64_t *s2, uint64_t *s3, const SgdFastState *S, \
-                                                    ptrdiff_t n, int64_t nsteps, int *badmask) { \
+    }
+/* SGD only (Adam and AMSGrad with per-step records take one step per call: see sgd_fast_steps) */
+#define SGD_FAST_TRACED(L, D) \
+    SGD_AVX2_CALL int64_t sgd_fast_traced_##L(const SgdFastPlan *P, uint64_t *s0, uint64_t *s1, \
+                                              uint64_t *s2, uint64_t *s3, const SgdFastState *S, \
+                                              ptrdiff_t n, int64_t nsteps, int *badmask) { \
         const SgdFastPlan plan = *P; \
         const SgdFastState state = *S; \
-        return sgd_fast_loop(&plan, (L), (O), (D), SGD_F_ALL | SGD_F_TRACE, s0, s1, s2, s3, &state, n, \
-                             nsteps, badmask); \
+        return sgd_fast_loop(&plan, (L), SGD_FAST_SGD, (D), SGD_F_ALL | SGD_F_TRACE, s0, s1, s2, s3, \
+                             &state, n, nsteps, badmask); \
     }
-#define SGD_FAST_MODELS(L, D) SGD_FAST_MODEL(L, 0, D) SGD_FAST_MODEL(L, 1, D) SGD_FAST_MODEL(L, 2, D)
+#define SGD_FAST_MODELS(L, D) SGD_FAST_MODEL(L, 0, D) SGD_FAST_MODEL(L, 1, D) SGD_FAST_MODEL(L, 2, D) \
+    SGD_FAST_TRACED(L, D)
 SGD_FAST_MODELS(1, 1) SGD_FAST_MODELS(2, 1) SGD_FAST_MODELS(3, 2) SGD_FAST_MODELS(4, 2)
 SGD_FAST_MODELS(5, 1) SGD_FAST_MODELS(6, 1) SGD_FAST_MODELS(7, 1) SGD_FAST_MODELS(8, 1)
 SGD_FAST_MODELS(9, 1) SGD_FAST_MODELS(10, 1) SGD_FAST_MODELS(11, 2) SGD_FAST_MODELS(12, 2)
 #undef SGD_FAST_MODELS
+#undef SGD_FAST_TRACED
 #undef SGD_FAST_MODEL
 
 #define SGD_FAST_CASE(L, O, D) \
     case (L) * 4 + (O): \
-        done = (trace != NULL ? sgd_fast_traced_##L##_##O : sgd_fast_model_##L##_##O)( \
+        done = ((O) == SGD_FAST_SGD && trace != NULL ? sgd_fast_traced_##L : sgd_fast_model_##L##_##O)( \
             P, s0, s1, s2, s3, &S, n, nsteps, badmask); \
         break;
 
@@ -680,6 +684,8 @@ SGD_AVX2 __attribute__((unused)) static int64_t sgd_fast_steps(const SgdFastPlan
     S.lg_sum = lg_sum;      /* (dimension 1 only: Core._fast_plan) */
     S.lg_n = lg_n;
     S.trace = trace;        /* (at most nsteps steps of it) */
+    if (trace != NULL && P->opt != SGD_FAST_SGD)
+        nsteps = 1;         /* no traced loop for Adam/AMSGrad: one step, none of it traced */
     ptrdiff_t j;
     int i, k;
     /* lanes past the live runs start from 0 (stale values could be denormals, slow to compute on) */
