@@ -622,10 +622,10 @@ SGD_AVX2_INLINE int sgd_fast_features(const SgdFastPlan *P, const SgdFastState *
 
 /* One function per model (landscape L, optimizer O, dimension D), compiled apart so that each
  * loop gets the registers to itself; in it one loop per feature set: none (a plain run), the box
- * projection alone, noise alone, and everything (tested at each step); beside it the same everything
- * loop writing a trace (sgd_fast_traced_*, SGD only: occupancy and histograms counted at every step). The plan and the state view
- * are copied into locals, which the stores to the block's arrays cannot alias (their fields stay
- * in registers). */
+ * projection alone, noise alone, and everything (tested at each step); beside it the everything
+ * loop writing a trace (sgd_fast_traced_*, SGD only: occupancy and histograms counted at every
+ * step). The plan and the state view are copied into locals, which the stores to the block's
+ * arrays cannot alias (their fields stay in registers). */
 #define SGD_FAST_MODEL(L, O, D) \
     SGD_AVX2_CALL int64_t sgd_fast_model_##L##_##O(const SgdFastPlan *P, uint64_t *s0, uint64_t *s1, \
                                                    uint64_t *s2, uint64_t *s3, const SgdFastState *S, \
