@@ -210,6 +210,13 @@ def paired_scaling(call, threads, pairs):
     return statistics.median(ratios)
 
 
+def one_round(call, calls):
+    """`calls` consecutive identical calls (call() -> (work, seconds, ...)): the best rate and the
+    round's spread, median/best."""
+    rates = [w / dt for w, dt, *_ in (call() for _ in range(calls))]
+    return max(rates), statistics.median(rates) / max(rates)
+
+
 def geomean(xs):
     xs = [x for x in xs if x and np.isfinite(x)]
     return float(np.exp(np.mean(np.log(xs)))) if xs else float("nan")
@@ -394,9 +401,9 @@ def _probe(dll, openmp, args, tset):
     best, spread = {}, {}
     for _ in range(args.rounds):
         for th in tset:
-            rates = [n / dt for n, dt in (run_probe(dll, iters, th) for _ in range(args.calls))]
-            best[th] = max(best.get(th, 0.0), max(rates))
-            spread[th] = min(spread.get(th, 1.0), statistics.median(rates) / max(rates))
+            b, sp = one_round(lambda: run_probe(dll, iters, th), args.calls)
+            best[th] = max(best.get(th, 0.0), b)
+            spread[th] = min(spread.get(th, 1.0), sp)
     out = {f"probe_{th}t": best[th] for th in tset}
     out.update({f"probe_{th}t_median_over_best": spread[th] for th in tset})
     parts = [f"{th}t {best[th] / 1e6:.0f} M/s" for th in tset]
@@ -430,9 +437,9 @@ def _probe_libm(dll, args):
         iters = calibrated(lambda k: call(chained, k), args.min_seconds, steps=1 << 16)
         best, spread = 0.0, 1.0
         for _ in range(args.rounds):
-            rates = [n / dt for n, dt in (call(chained, iters) for _ in range(args.calls))]
-            best = max(best, max(rates))
-            spread = min(spread, statistics.median(rates) / max(rates))
+            b, sp = one_round(lambda: call(chained, iters), args.calls)
+            best = max(best, b)
+            spread = min(spread, sp)
         out[f"libm_{name}_1t"] = best
         out[f"libm_{name}_1t_median_over_best"] = spread
         parts.append(f"{name} {best / 1e6:.1f} M evaluations/s, spread {spread:.2f}")
