@@ -4,10 +4,11 @@ equal terms. Loaded by path from setup.py (the package cannot be imported before
 
 -ffp-contract=off keeps floating-point results identical to the NumPy reference for deterministic
 dynamics (no fused multiply-adds); -fno-tree-loop-distribute-patterns keeps gcc from turning the
-small block loops into memset/memcpy calls.
+small block loops into memset/memcpy calls. -g0 drops the debug information Python's CFLAGS ask for
+(-g): it does not change the code gcc generates, and without it the core compiles ~20 % faster.
 """
 
 
 def core_cflags(debug=False):
     """Flags added to Python's own CFLAGS for every core module (OpenMP's flag comes on top)."""
-    return ["-ffp-contract=off", "-fno-tree-loop-distribute-patterns"] + (["-O0", "-g"] if debug else ["-O3"])
+    return ["-ffp-contract=off", "-fno-tree-loop-distribute-patterns"] + (["-O0", "-g"] if debug else ["-O3", "-g0"])
