@@ -1,8 +1,8 @@
 """Helpers of the install, Binder-replay and Colab tests (fixtures: conftest.py): sgdlab as a user gets it, outside the checkout.
 
 * `sgdlab_wheel`: the wheel built from a clean copy of the checkout's files (git ls-files: tracked and
-  new, not ignored), `pip wheel --no-deps --no-build-isolation`. Compiling the core takes ~1.5 min on a
-  busy machine, so the compiled modules (and Cython's .c files) are kept in the cache keyed by the
+  new, not ignored), `pip wheel --no-deps --no-build-isolation`. Compiling the core takes ~1 min on a
+  2-core machine, so the compiled modules (and Cython's .c files) are kept in the cache keyed by the
   hash of the core's sources (sgdlab/*.pyx, *.pxd, *.h, _flags.py, setup.py) and put into the clean
   copy before building: setuptools then skips the compile. An empty cache is filled from the
   checkout's own in-place build (`make install`) when that is newer than every core source, so a fresh
@@ -152,7 +152,7 @@ def core_sources():
 def _seed_core_cache_from_checkout(core_cache):
     """`make install` has already compiled these very sources in place (sgdlab/*.c, sgdlab/*.so, same
     setup.py, same flags): when every module is there and newer than every source, those files are the
-    core cache, so the wheel build does not compile the core a second time (~75 s on a fresh clone)."""
+    core cache, so the wheel build does not compile the core a second time (~45 s on a 2-core machine)."""
     newest = max(p.stat().st_mtime for p in core_sources())
     built = {}
     for mod in CORE_MODULES:
