@@ -65,7 +65,8 @@ if omp:
 # _driver first: it takes as long to compile as the other four together, and the modules are compiled
 # in this order by as many threads as the machine has (build_ext_parallel below)
 modules = ["_driver", "landscapes", "noise", "optimizers", "_random"]
-jobs = max(1, min(os.cpu_count() or 1, len(modules)))
+cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+jobs = max(1, min(cpus, len(modules)))
 extensions = [
     Extension(f"sgdlab.{m}", [f"sgdlab/{m}.pyx"], include_dirs=[np.get_include(), "sgdlab"],
               extra_compile_args=cflags, extra_link_args=lflags,
