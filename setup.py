@@ -63,7 +63,7 @@ if omp:
     lflags.append(omp)
 
 # _driver first: it takes as long to compile as the other four together, and the modules are compiled
-# in this order by as many threads as the machine has (build_ext_parallel below)
+# in this order by one thread per CPU this process may use, at most one per module (build_ext_parallel)
 modules = ["_driver", "landscapes", "noise", "optimizers", "_random"]
 cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 jobs = max(1, min(cpus, len(modules)))
@@ -86,8 +86,8 @@ directives = {
 
 
 class build_ext_parallel(build_ext):
-    """build_ext with the modules compiled in parallel (one thread per CPU, at most one per module)
-    unless `--parallel`/`-j` says otherwise: on 2 cores the core builds in about half the time."""
+    """build_ext with the modules compiled in parallel (`jobs` threads) unless `--parallel`/`-j` says
+    otherwise: on 2 cores the core builds in about half the time."""
 
     def finalize_options(self):
         super().finalize_options()
